@@ -1,0 +1,3 @@
+import type { ESLint, Rule } from 'eslint';
+export declare const layersRule: Rule.RuleModule;
+export declare const candorPlugin: ESLint.Plugin;
