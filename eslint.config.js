@@ -4,7 +4,15 @@ import { candorPlugin } from './tools/eslint/layers.js';
 
 export default tseslint.config(
   {
-    ignores: ['node_modules/', '.tools/', '.candor-data/', 'sdk/dist/', 'web/dist/', 'coverage/', 'bench/results/'],
+    ignores: [
+      'node_modules/',
+      '.tools/',
+      '.candor-data/',
+      'sdk/dist/',
+      'web/dist/',
+      'coverage/',
+      'bench/results/',
+    ],
   },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
@@ -20,7 +28,8 @@ export default tseslint.config(
         { selector: 'ExportDefaultDeclaration', message: 'Use named exports.' },
         {
           selector: "MemberExpression[object.name='process'][property.name='env']",
-          message: 'Read configuration through src/kernel/config.ts, the only place that touches process.env.',
+          message:
+            'Read configuration through src/kernel/config.ts, the only place that touches process.env.',
         },
       ],
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
@@ -33,12 +42,26 @@ export default tseslint.config(
     // The config module is the one place that reads the environment; tooling configs and bench/test
     // harnesses that spawn processes may too.
     files: ['src/kernel/config.ts', 'test/**', 'bench/**', '*.config.ts', '*.config.js', 'scripts/**'],
-    rules: { 'no-restricted-syntax': ['error', { selector: 'ExportDefaultDeclaration[declaration.type!="CallExpression"]', message: 'Use named exports.' }] },
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: 'ExportDefaultDeclaration[declaration.type!="CallExpression"]',
+          message: 'Use named exports.',
+        },
+      ],
+    },
   },
   {
     files: ['*.config.ts', '*.config.js', 'tools/**/*.js', 'scripts/**/*.cjs'],
     ...tseslint.configs.disableTypeChecked,
     rules: { ...tseslint.configs.disableTypeChecked.rules, 'no-restricted-syntax': 'off' },
+  },
+  {
+    // The `candor` launcher: plain JavaScript that only imports the TypeScript CLI.
+    files: ['bin/**/*.js'],
+    ...tseslint.configs.disableTypeChecked,
+    languageOptions: { parserOptions: { projectService: false }, globals: { process: 'readonly' } },
   },
   {
     files: ['scripts/**/*.cjs'],

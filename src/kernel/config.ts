@@ -241,3 +241,19 @@ export function testConfig(dataDir: string, overrides: Record<string, unknown> =
   });
   return resolveSecrets(config).config;
 }
+
+export type TestEnv = {
+  pgUrl: string | undefined;
+  natsUrl: string | undefined;
+  redisUrl: string | undefined;
+};
+
+/** Service URLs for the server-mode test suites (CANDOR_TEST_PG_URL, CANDOR_TEST_NATS_URL, CANDOR_TEST_REDIS_URL). */
+export function testEnv(env: Env = process.env): TestEnv {
+  const pick = (v: string | undefined) => (v === undefined || v === '' ? undefined : v);
+  return {
+    pgUrl: pick(env.CANDOR_TEST_PG_URL),
+    natsUrl: pick(env.CANDOR_TEST_NATS_URL),
+    redisUrl: pick(env.CANDOR_TEST_REDIS_URL),
+  };
+}

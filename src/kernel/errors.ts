@@ -27,6 +27,8 @@ export const ERROR_STATUS = {
   missing_secret: 500,
   store_locked: 500,
   store_error: 500,
+  /** A differentially private report would exceed the shop's privacy budget. */
+  privacy_budget_exhausted: 403,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;

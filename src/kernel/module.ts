@@ -2,7 +2,7 @@
  * The shape every capability module has once created: its name, its tables (migrations), its routes,
  * its background job handlers and its lifecycle. The composition root (src/server) collects them.
  */
-import type { Migration } from 'kysely';
+import type { Migration } from 'kysely/migration';
 import type { Router } from './http.ts';
 
 export type JobHandler = (payload: unknown, context: { jobId: string; attempt: number }) => Promise<void>;

@@ -2,7 +2,11 @@
  * Storage ports. Modules depend on these types only; adapters (SQLite, PostgreSQL, DuckDB, NATS, the
  * in-process stream) implement them and pass one shared contract suite (contract/*.contract.ts).
  */
-import type { Kysely, Migration } from 'kysely';
+import type { Kysely } from 'kysely';
+import type { Migration } from 'kysely/migration';
+
+/** Kysely 0.29 exports migrations from 'kysely/migration'; modules take the type from here. */
+export type { Migration };
 
 export type StateDialect = 'sqlite' | 'postgres';
 export type EventDialect = 'duckdb' | 'postgres';

@@ -3,7 +3,8 @@
 //   a module reaches another module only through that module's index.ts (its public surface).
 import path from 'node:path';
 
-const ORDER = { kernel: 0, storage: 1, modules: 2, flows: 3, server: 4, cli: 4 };
+// The CLI sits on top of the composition root: `candor serve` and every admin command start or open it.
+const ORDER = { kernel: 0, storage: 1, modules: 2, flows: 3, server: 4, cli: 5 };
 
 /** Where a file sits: its layer and, inside modules/, the module's name. */
 function locate(file) {

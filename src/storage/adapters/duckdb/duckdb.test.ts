@@ -1,0 +1,124 @@
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { describeEventStoreContract } from '../../contract/event-store.contract.ts';
+import { makeEvent } from '../../contract/event-store.contract.ts';
+import { makeTempDir } from '../../testing.ts';
+import { openDuckDbEventStore } from './duckdb.event-store.ts';
+
+describeEventStoreContract('duckdb', async () => {
+  const dir = makeTempDir('candor-duckdb');
+  const store = await openDuckDbEventStore({ file: path.join(dir.path, 'events.duckdb') });
+  return {
+    store,
+    cleanup: async () => {
+      await store.close();
+      dir.cleanup();
+    },
+  };
+});
+
+const storeModule = fileURLToPath(new URL('./duckdb.event-store.ts', import.meta.url));
+
+/** Starts another process that opens the event store and holds it until killed. */
+function holdInChild(file: string): Promise<{ kill(): Promise<void> }> {
+  const script = `
+    const { openDuckDbEventStore } = await import(${JSON.stringify(storeModule)});
+    await openDuckDbEventStore({ file: ${JSON.stringify(file)} });
+    process.stdout.write('ready\\n');
+    setInterval(() => {}, 1000);`;
+  const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  return new Promise((resolve, reject) => {
+    child.stdout.on('data', (d: Buffer) => {
+      if (d.toString().includes('ready')) {
+        resolve({
+          kill: () =>
+            new Promise<void>((done) => {
+              child.once('exit', () => done());
+              child.kill('SIGKILL');
+            }),
+        });
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`child exited with ${code}: ${stderr}`)));
+  });
+}
+
+describe('DuckDB event store ownership and durability', () => {
+  it('refuses a file another process owns, with a message that says what to do, and opens once it is gone', async () => {
+    const dir = makeTempDir('candor-duckdb-lock');
+    const file = path.join(dir.path, 'events.duckdb');
+    try {
+      const holder = await holdInChild(file);
+      try {
+        const error = await openDuckDbEventStore({ file }).then(
+          () => null,
+          (e: unknown) => e,
+        );
+        expect(error).toMatchObject({ code: 'store_locked' });
+        expect((error as Error).message).toContain(`Another Candor process owns ${dir.path}`);
+        expect((error as Error).message).toContain(
+          'Stop it, or run this command against the running server.',
+        );
+      } finally {
+        await holder.kill();
+      }
+      const store = await openDuckDbEventStore({ file });
+      expect(await store.count()).toBe(0);
+      await store.close();
+    } finally {
+      dir.cleanup();
+    }
+  });
+
+  it('refuses to open the same file twice in one process', async () => {
+    const dir = makeTempDir('candor-duckdb-twice');
+    const file = path.join(dir.path, 'events.duckdb');
+    const store = await openDuckDbEventStore({ file });
+    try {
+      await expect(openDuckDbEventStore({ file })).rejects.toMatchObject({ code: 'store_locked' });
+    } finally {
+      await store.close();
+      dir.cleanup();
+    }
+  });
+
+  it('keeps appended events after the writing process is killed', async () => {
+    const dir = makeTempDir('candor-duckdb-kill');
+    const file = path.join(dir.path, 'events.duckdb');
+    const eventModule = fileURLToPath(new URL('../../contract/event-store.contract.ts', import.meta.url));
+    try {
+      // The child appends, reports, and is then killed without closing the store.
+      const script = `
+        const { openDuckDbEventStore } = await import(${JSON.stringify(storeModule)});
+        const { makeEvent } = await import(${JSON.stringify(eventModule)});
+        const s = await openDuckDbEventStore({ file: ${JSON.stringify(file)} });
+        const r = await s.append(Array.from({ length: 1000 }, (_, i) => makeEvent(i)));
+        process.stdout.write(JSON.stringify(r) + '\\n');
+        setInterval(() => {}, 1000);`;
+      const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      const line = await new Promise<string>((resolve, reject) => {
+        child.stdout.on('data', (d: Buffer) => resolve(d.toString()));
+        child.once('exit', (code) => reject(new Error(`child exited with ${code}`)));
+      });
+      expect(JSON.parse(line)).toEqual({ inserted: 1000, duplicates: 0 });
+      await new Promise<void>((done) => {
+        child.once('exit', () => done());
+        child.kill('SIGKILL');
+      });
+      const store = await openDuckDbEventStore({ file });
+      expect(await store.count()).toBe(1000);
+      expect(await store.eventsOfSubjects(['sub-3'], 1)).toEqual([makeEvent(3)]);
+      await store.close();
+    } finally {
+      dir.cleanup();
+    }
+  });
+});

@@ -1,0 +1,57 @@
+/**
+ * The embedded state store: one SQLite file through better-sqlite3. WAL for concurrent readers,
+ * synchronous=FULL so an acknowledged write survives SIGKILL and power loss, a busy timeout so a second
+ * connection waits instead of failing, and foreign keys enforced.
+ */
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { Kysely, sql } from 'kysely';
+import { AppError } from '../../../kernel/errors.ts';
+import { runMigrations } from '../../migrate.ts';
+import type { StateStore } from '../../ports.ts';
+import { CandorSqliteDialect } from './sqlite.dialect.ts';
+
+export type SqliteStateStoreOptions = {
+  file: string;
+  /** How long a write waits for another connection's lock, in ms. */
+  busyTimeoutMs?: number;
+};
+
+export async function openSqliteStateStore(options: SqliteStateStoreOptions): Promise<StateStore> {
+  mkdirSync(path.dirname(path.resolve(options.file)), { recursive: true });
+  let raw: Database.Database;
+  try {
+    raw = new Database(options.file);
+    raw.pragma('journal_mode = WAL');
+    raw.pragma('synchronous = FULL');
+    raw.pragma(`busy_timeout = ${Math.max(0, Math.trunc(options.busyTimeoutMs ?? 5000))}`);
+    raw.pragma('foreign_keys = ON');
+  } catch (cause) {
+    throw new AppError(
+      'store_error',
+      `Cannot open the state store ${options.file}: ${(cause as Error).message}. Check that the data directory is writable.`,
+      { cause },
+    );
+  }
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each module types its own tables
+  const db = new Kysely<any>({ dialect: new CandorSqliteDialect({ database: raw }) });
+  let closed = false;
+
+  return {
+    dialect: 'sqlite',
+    db,
+    transaction: (fn) => db.transaction().execute(fn),
+    migrate: (migrations) =>
+      // One immediate transaction: a second process waits for the first and then finds nothing to do.
+      db.transaction().execute((trx) => runMigrations({ db: trx, migrations })),
+    ping: async () => {
+      await sql`select 1`.execute(db);
+    },
+    close: async () => {
+      if (closed) return;
+      closed = true;
+      await db.destroy();
+    },
+  };
+}

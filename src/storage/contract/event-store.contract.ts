@@ -1,0 +1,269 @@
+/**
+ * The event-store contract: every EventStore adapter runs exactly this code (duckdb.test.ts,
+ * postgres.server.test.ts). The analytical queries are written once, in Kysely and `sql`, and checked
+ * against answers computed in JavaScript from the same events, so every adapter must give the same answer.
+ */
+import { sql } from 'kysely';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { EventRecord, EventStore } from '../ports.ts';
+
+export type EventStoreFixture = { store: EventStore; cleanup(): Promise<void> };
+
+const DAY = 86_400_000;
+const T0 = Date.UTC(2030, 0, 30, 12);
+
+/** A small deterministic PRNG so every adapter sees the same events. */
+function prng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (Math.imul(s, 1_664_525) + 1_013_904_223) >>> 0;
+    return s / 2 ** 32;
+  };
+}
+
+export function makeEvent(i: number, overrides: Partial<EventRecord> = {}): EventRecord {
+  return {
+    eventId: `evt-${i}`,
+    sourceId: 'src-web',
+    subjectId: `sub-${i % 7}`,
+    anonymousId: `anon-${i % 7}`,
+    userId: i % 2 === 0 ? `usr-${i % 7}` : null,
+    sessionId: `ses-${i % 11}`,
+    type: 'page_view',
+    purpose: 'analytics',
+    consentId: 'con-1',
+    ts: T0 + i * 1000,
+    receivedAt: T0 + i * 1000 + 5,
+    path: `/p/${i}`,
+    referrer: null,
+    productId: null,
+    category: null,
+    query: null,
+    orderId: null,
+    revenue: null,
+    currency: null,
+    quantity: null,
+    deviceClass: 'mobile',
+    country: 'ID',
+    region: 'JK',
+    utmSource: null,
+    props: '{}',
+    ...overrides,
+  };
+}
+
+/** Sessions that walk product_view → add_to_cart → order_completed with drop-offs, over several months. */
+function shopEvents(sessions: number, seed: number): EventRecord[] {
+  const rnd = prng(seed);
+  const types = ['product_view', 'add_to_cart', 'order_completed'] as const;
+  const out: EventRecord[] = [];
+  let n = 0;
+  for (let s = 0; s < sessions; s++) {
+    const start = T0 + Math.floor(rnd() * 90) * DAY + Math.floor(rnd() * DAY);
+    // Some sessions add to cart without viewing first; those must not count in the funnel.
+    const skipView = rnd() < 0.1;
+    const depth = 1 + Math.floor(rnd() * 3);
+    for (let step = skipView ? 1 : 0; step < depth; step++) {
+      const type = types[step]!;
+      out.push(
+        makeEvent(n++, {
+          eventId: `shop-${seed}-${s}-${step}`,
+          subjectId: `sub-${s % 40}`,
+          sessionId: `ses-${seed}-${s}`,
+          userId: s % 3 === 0 ? `usr-${s % 40}` : null,
+          type,
+          ts: start + step * 60_000,
+          receivedAt: start + step * 60_000 + 10,
+          productId: `prd-${s % 13}`,
+          revenue: type === 'order_completed' ? (s % 9) * 2.5 + 1 : null,
+          currency: type === 'order_completed' ? 'IDR' : null,
+          quantity: type === 'order_completed' ? 1 + (s % 3) : null,
+        }),
+      );
+    }
+    if (rnd() < 0.2)
+      out.push(
+        makeEvent(n++, { eventId: `shop-${seed}-${s}-pv`, sessionId: `ses-${seed}-${s}`, ts: start - 1000 }),
+      );
+  }
+  return out;
+}
+
+/** The funnel written once: sessions reaching each step, in order, counted from the first view. */
+async function funnel(store: EventStore): Promise<{ step1: number; step2: number; step3: number }> {
+  const r = await sql<{ step1: number; step2: number; step3: number }>`
+    WITH s1 AS (
+      SELECT session_id, min(ts) AS t1 FROM events WHERE type = 'product_view' GROUP BY session_id
+    ), s2 AS (
+      SELECT e.session_id, min(e.ts) AS t2 FROM events e JOIN s1 ON s1.session_id = e.session_id
+      WHERE e.type = 'add_to_cart' AND e.ts >= s1.t1 GROUP BY e.session_id
+    ), s3 AS (
+      SELECT e.session_id, min(e.ts) AS t3 FROM events e JOIN s2 ON s2.session_id = e.session_id
+      WHERE e.type = 'order_completed' AND e.ts >= s2.t2 GROUP BY e.session_id
+    )
+    SELECT (SELECT count(*) FROM s1) AS step1, (SELECT count(*) FROM s2) AS step2, (SELECT count(*) FROM s3) AS step3`.execute(
+    store.db,
+  );
+  const row = r.rows[0]!;
+  return { step1: Number(row.step1), step2: Number(row.step2), step3: Number(row.step3) };
+}
+
+function expectedFunnel(events: readonly EventRecord[]): { step1: number; step2: number; step3: number } {
+  const first = (type: string, session: string, after: number) =>
+    events
+      .filter((e) => e.sessionId === session && e.type === type && e.ts >= after)
+      .reduce<number | null>((m, e) => (m === null || e.ts < m ? e.ts : m), null);
+  const sessions = [...new Set(events.map((e) => e.sessionId!))];
+  let step1 = 0;
+  let step2 = 0;
+  let step3 = 0;
+  for (const s of sessions) {
+    const t1 = first('product_view', s, -Infinity);
+    if (t1 === null) continue;
+    step1++;
+    const t2 = first('add_to_cart', s, t1);
+    if (t2 === null) continue;
+    step2++;
+    if (first('order_completed', s, t2) !== null) step3++;
+  }
+  return { step1, step2, step3 };
+}
+
+export function describeEventStoreContract(name: string, open: () => Promise<EventStoreFixture>): void {
+  describe(`EventStore contract: ${name}`, () => {
+    let fx: EventStoreFixture;
+    let store: EventStore;
+
+    beforeEach(async () => {
+      fx = await open();
+      store = fx.store;
+    });
+    afterEach(async () => {
+      await fx.cleanup();
+    });
+
+    it('stores every field as given and reads it back oldest first', async () => {
+      const a = makeEvent(2, {
+        referrer: 'https://example.test/',
+        productId: 'prd-1',
+        category: 'tea/green',
+        query: '绿茶 murah',
+        orderId: 'ord-1',
+        revenue: 12.5,
+        currency: 'IDR',
+        quantity: 3,
+        utmSource: 'newsletter',
+        props: '{"k":"v"}',
+      });
+      const b = makeEvent(1, {
+        subjectId: a.subjectId,
+        anonymousId: null,
+        userId: null,
+        sessionId: null,
+        path: null,
+      });
+      await store.append([a, b]);
+      expect(await store.eventsOfSubjects([a.subjectId])).toEqual([b, a]);
+      expect(await store.eventsOfSubjects([a.subjectId], 1)).toEqual([b]);
+      expect(await store.eventsOfSubjects([])).toEqual([]);
+    });
+
+    it('is idempotent on event id within one batch and across batches', async () => {
+      const first = await store.append([makeEvent(1), makeEvent(2), makeEvent(2), makeEvent(3)]);
+      expect(first).toEqual({ inserted: 3, duplicates: 1 });
+      const second = await store.append([makeEvent(3), makeEvent(4), makeEvent(1, { path: '/changed' })]);
+      expect(second).toEqual({ inserted: 1, duplicates: 2 });
+      expect(await store.count()).toBe(4);
+      const [one] = await store.eventsOfSubjects([makeEvent(1).subjectId]);
+      expect(one?.path).toBe('/p/1');
+      expect(await store.append([])).toEqual({ inserted: 0, duplicates: 0 });
+    });
+
+    it('appends a bulk of 50,000 events, and the same bulk again adds none', async () => {
+      const bulk = Array.from({ length: 50_000 }, (_, i) => makeEvent(i, { ts: T0 + i * 60_000 }));
+      expect(await store.append(bulk)).toEqual({ inserted: 50_000, duplicates: 0 });
+      expect(await store.append(bulk.slice(0, 20_000))).toEqual({ inserted: 0, duplicates: 20_000 });
+      expect(await store.count()).toBe(50_000);
+    });
+
+    it('erases the given subjects and leaves everyone else intact', async () => {
+      const events = Array.from({ length: 70 }, (_, i) => makeEvent(i));
+      await store.append(events);
+      const deleted = await store.deleteSubjects(['sub-1', 'sub-2']);
+      expect(deleted).toBe(20);
+      expect(await store.eventsOfSubjects(['sub-1', 'sub-2'])).toEqual([]);
+      expect(await store.eventsOfSubjects(['sub-3'])).toEqual(events.filter((e) => e.subjectId === 'sub-3'));
+      expect(await store.count()).toBe(50);
+      await store.compact();
+      expect(await store.count()).toBe(50);
+      // An erased event sent again is stored again: erasure does not leave its ids behind.
+      expect(await store.append([events[1]!])).toEqual({ inserted: 1, duplicates: 0 });
+    });
+
+    it('deletes events older than a time, optionally only identified ones or some types', async () => {
+      const events = Array.from({ length: 40 }, (_, i) =>
+        makeEvent(i, { ts: T0 + i * DAY, type: i % 4 === 0 ? 'search' : 'page_view' }),
+      );
+      await store.append(events);
+      const cut = T0 + 20 * DAY;
+      const old = events.filter((e) => e.ts < cut);
+      const identifiedSearch = old.filter((e) => e.userId !== null && e.type === 'search').length;
+      expect(await store.deleteOlderThan(cut, { identified: true, types: ['search'] })).toBe(
+        identifiedSearch,
+      );
+      const anonymous = old.filter((e) => e.userId === null).length;
+      expect(await store.deleteOlderThan(cut, { identified: false })).toBe(anonymous);
+      const rest = old.length - identifiedSearch - anonymous;
+      expect(await store.deleteOlderThan(cut)).toBe(rest);
+      expect(await store.count()).toBe(20);
+    });
+
+    it('answers a GROUP BY written once in Kysely the same way on every adapter', async () => {
+      const events = shopEvents(400, 7);
+      await store.append(events);
+      const rows = await store.db
+        .selectFrom('events')
+        .select((eb) => [
+          'type',
+          eb.fn.countAll<number>().as('events'),
+          eb.fn.count<number>('subject_id').distinct().as('subjects'),
+          eb.fn.sum<number | null>('revenue').as('revenue'),
+        ])
+        .where('ts', '>=', new Date(T0 - DAY))
+        .groupBy('type')
+        .orderBy('type')
+        .execute();
+      const expected = [...new Set(events.map((e) => e.type))].sort().map((type) => {
+        const of = events.filter((e) => e.type === type);
+        const revenue = of.filter((e) => e.revenue !== null);
+        return {
+          type,
+          events: of.length,
+          subjects: new Set(of.map((e) => e.subjectId)).size,
+          revenue: revenue.length === 0 ? null : revenue.reduce((s, e) => s + e.revenue!, 0),
+        };
+      });
+      expect(
+        rows.map((r) => ({
+          type: r.type,
+          events: Number(r.events),
+          subjects: Number(r.subjects),
+          revenue: r.revenue === null ? null : Number(r.revenue),
+        })),
+      ).toEqual(expected);
+    });
+
+    it('answers a 3-step funnel written once in sql the same way on every adapter', async () => {
+      const events = shopEvents(600, 11);
+      await store.append(events);
+      const expected = expectedFunnel(events);
+      expect(expected.step3).toBeGreaterThan(0);
+      expect(expected.step2).toBeLessThan(expected.step1);
+      expect(await funnel(store)).toEqual(expected);
+    });
+
+    it('answers ping while open', async () => {
+      await expect(store.ping()).resolves.toBeUndefined();
+    });
+  });
+}
