@@ -2,8 +2,13 @@
  * The embedded event store: one DuckDB file. DuckDB lets exactly one process open a file for writing, so
  * the process that opens it serves every query; a second process gets a `store_locked` error that says
  * what to do. Appends go through DuckDB's Appender into a per-connection staging table and then one
- * `INSERT … SELECT … ON CONFLICT DO NOTHING`, which keeps bulk loads fast and makes them idempotent on
+ * `INSERT … SELECT` that skips ids already stored, which keeps bulk loads fast and makes them idempotent on
  * event_id (duplicates inside one batch and against stored rows are both skipped).
+ *
+ * Why no PRIMARY KEY: DuckDB maintains it as an ART index on random ids, which cut bulk appends from
+ * ~280k to ~40k rows/s on a 2-core machine. An event's id and its time are both fixed by the message it came
+ * from, so a duplicate always has the same `ts`; the anti-join only reads rows in the batch's time range,
+ * which DuckDB's per-row-group min/max statistics prune to the few row groups of recent data.
  */
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
@@ -24,8 +29,7 @@ export type DuckDbEventStoreOptions = { file: string };
 const SQL_TYPE = { text: 'VARCHAR', ts: 'TIMESTAMP', double: 'DOUBLE', integer: 'INTEGER' } as const;
 const COLUMN_LIST = EVENT_COLUMNS.map((c) => c.column).join(', ');
 const CREATE_EVENTS = `CREATE TABLE IF NOT EXISTS events (${EVENT_COLUMNS.map(
-  (c) =>
-    `${c.column} ${SQL_TYPE[c.kind]}${c.nullable ? '' : ' NOT NULL'}${c.column === 'event_id' ? ' PRIMARY KEY' : ''}`,
+  (c) => `${c.column} ${SQL_TYPE[c.kind]}${c.nullable ? '' : ' NOT NULL'}`,
 ).join(', ')})`;
 
 /** Files this process has open: DuckDB does not stop one process from opening a file twice. */
@@ -119,11 +123,21 @@ export async function openDuckDbEventStore(options: DuckDbEventStoreOptions): Pr
         appender.closeSync();
       }
       // Commit is durable: DuckDB writes and syncs its WAL before the statement returns.
+      let minTs = Infinity;
+      let maxTs = -Infinity;
+      for (const e of events) {
+        if (e.ts < minTs) minTs = e.ts;
+        if (e.ts > maxTs) maxTs = e.ts;
+      }
+      // Literal bounds (validated integers) let the planner prune row groups by their min/max statistics.
       const result = await appendConn.run(
         `INSERT INTO events (${COLUMN_LIST})
-         SELECT ${COLUMN_LIST} FROM events_staging
-         QUALIFY row_number() OVER (PARTITION BY event_id) = 1
-         ON CONFLICT DO NOTHING`,
+         SELECT ${COLUMN_LIST} FROM events_staging s
+         WHERE NOT EXISTS (
+           SELECT 1 FROM events e
+           WHERE e.ts BETWEEN epoch_ms(${Math.trunc(minTs)}::BIGINT) AND epoch_ms(${Math.trunc(maxTs)}::BIGINT)
+             AND e.event_id = s.event_id)
+         QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY ts) = 1`,
       );
       await appendConn.run('DELETE FROM events_staging');
       const inserted = result.rowsChanged;
