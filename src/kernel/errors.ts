@@ -29,6 +29,8 @@ export const ERROR_STATUS = {
   store_error: 500,
   /** A differentially private report would exceed the shop's privacy budget. */
   privacy_budget_exhausted: 403,
+  /** A request carried a full card number (Luhn-valid 13–19 digits); Candor never accepts one. */
+  card_number_present: 400,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;

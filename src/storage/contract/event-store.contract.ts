@@ -179,6 +179,17 @@ export function describeEventStoreContract(name: string, open: () => Promise<Eve
       expect(await store.append([])).toEqual({ inserted: 0, duplicates: 0 });
     });
 
+    it('recognises a retried message dated a little differently (clock correction) as the same event', async () => {
+      await store.append([makeEvent(7)]);
+      // A retry is re-dated by the change in network delay: seconds, or hours after a long offline period.
+      const retried = [
+        makeEvent(7, { ts: makeEvent(7).ts + 5_000 }),
+        makeEvent(7, { ts: makeEvent(7).ts + 6 * 3_600_000 }),
+      ];
+      expect(await store.append(retried)).toEqual({ inserted: 0, duplicates: 2 });
+      expect(await store.count()).toBe(1);
+    });
+
     it('appends a bulk of 50,000 events, and the same bulk again adds none', async () => {
       const bulk = Array.from({ length: 50_000 }, (_, i) => makeEvent(i, { ts: T0 + i * 60_000 }));
       expect(await store.append(bulk)).toEqual({ inserted: 50_000, duplicates: 0 });

@@ -6,9 +6,10 @@
  * event_id (duplicates inside one batch and against stored rows are both skipped).
  *
  * Why no PRIMARY KEY: DuckDB maintains it as an ART index on random ids, which cut bulk appends from
- * ~280k to ~40k rows/s on a 2-core machine. An event's id and its time are both fixed by the message it came
- * from, so a duplicate always has the same `ts`; the anti-join only reads rows in the batch's time range,
- * which DuckDB's per-row-group min/max statistics prune to the few row groups of recent data.
+ * ~280k to ~40k rows/s on a 2-core machine. A retried message carries the same id and nearly the same
+ * time (ingestion corrects device clocks with Segment's sentAt rule, which shifts a retry's time only by
+ * the change in network delay), so the anti-join reads only rows within DEDUPE_WINDOW_MS of the batch's
+ * time range, which DuckDB's per-row-group min/max statistics prune to the row groups of recent data.
  */
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
@@ -25,6 +26,9 @@ import type { AppendResult, EventRecord, EventStore, EventTables } from '../../p
 import { DuckDbDialect } from './duckdb.dialect.ts';
 
 export type DuckDbEventStoreOptions = { file: string };
+
+/** How far apart two deliveries of one message may be dated and still be recognised as the same event. */
+export const DEDUPE_WINDOW_MS = 2 * 24 * 60 * 60 * 1000;
 
 const SQL_TYPE = { text: 'VARCHAR', ts: 'TIMESTAMP', double: 'DOUBLE', integer: 'INTEGER' } as const;
 const COLUMN_LIST = EVENT_COLUMNS.map((c) => c.column).join(', ');
@@ -135,7 +139,8 @@ export async function openDuckDbEventStore(options: DuckDbEventStoreOptions): Pr
          SELECT ${COLUMN_LIST} FROM events_staging s
          WHERE NOT EXISTS (
            SELECT 1 FROM events e
-           WHERE e.ts BETWEEN epoch_ms(${Math.trunc(minTs)}::BIGINT) AND epoch_ms(${Math.trunc(maxTs)}::BIGINT)
+           WHERE e.ts BETWEEN epoch_ms(${Math.trunc(minTs - DEDUPE_WINDOW_MS)}::BIGINT)
+                          AND epoch_ms(${Math.trunc(maxTs + DEDUPE_WINDOW_MS)}::BIGINT)
              AND e.event_id = s.event_id)
          QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY ts) = 1`,
       );

@@ -1,0 +1,70 @@
+/** `candor serve`: HTTP, jobs and the embedded stores in one process (or one role in server mode). */
+import type { Command } from 'commander';
+import { createCandor, startServer } from '../server/index.ts';
+import { DEMO_DEFAULTS } from '../flows/demo/index.ts';
+import { loadRuntimeConfig } from './cli-config.ts';
+import { isEmptyShop, loadDemoInto } from './demo.command.ts';
+import { cliLogger, globals, integer, type Io } from './program.ts';
+
+type ServeOptions = { port?: number; host?: string; demo?: boolean; role?: string };
+
+export function serveCommand(program: Command, io: Io): void {
+  program
+    .command('serve')
+    .description('Run Candor: the API, the dashboard and the background jobs.')
+    .option('--port <n>', 'port to listen on (0 picks a free one)', integer('--port', 0, 65535))
+    .option('--host <host>', 'address to bind (default 127.0.0.1)')
+    .option('--demo', 'on first start with an empty data directory, generate and load a demo shop')
+    .option('--role <role>', 'api | worker | all (server mode runs roles in separate processes)')
+    .action(async (opts: ServeOptions, cmd: Command) => {
+      const g = globals(cmd);
+      const overrides: Record<string, unknown> = {};
+      if (opts.port !== undefined) overrides.port = opts.port;
+      if (opts.host !== undefined) overrides.host = opts.host;
+      if (opts.role !== undefined) overrides.role = opts.role;
+      const config = loadRuntimeConfig(g, overrides, io.say);
+      const logger = cliLogger(config);
+      const candor = await createCandor(config, { logger });
+
+      if (opts.demo && config.role !== 'api') {
+        try {
+          if (await isEmptyShop(candor)) {
+            io.say('Empty data directory: generating the demo shop (first start only).');
+            const s = await loadDemoInto(candor, { ...DEMO_DEFAULTS }, io);
+            io.say(`Demo shop loaded: ${s.catalog.products} products, ${s.events.stored} events.`);
+          }
+        } catch (err) {
+          await candor.close();
+          throw err;
+        }
+      }
+
+      if (config.role === 'worker') {
+        io.say('Candor worker is running (jobs only, no HTTP). Stop it with Ctrl+C.');
+        await new Promise<void>((resolve) => {
+          const stop = () => {
+            process.off('SIGINT', stop);
+            process.off('SIGTERM', stop);
+            resolve();
+          };
+          process.on('SIGINT', stop);
+          process.on('SIGTERM', stop);
+        });
+        await candor.close();
+        return;
+      }
+
+      let running;
+      try {
+        running = await startServer(candor, {
+          handleSignals: true,
+          print: (line) => (g.json ? io.say(line) : io.out(line)),
+        });
+      } catch (err) {
+        await candor.close();
+        throw err;
+      }
+      if (g.json) io.out(JSON.stringify({ url: running.url }));
+      await running.closed;
+    });
+}

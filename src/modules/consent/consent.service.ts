@@ -1,0 +1,298 @@
+/**
+ * The consent ledger service: records decisions (append-only), publishes versioned notices, answers
+ * "was purpose P granted for these subjects at time T, and by which record", and honours GPC.
+ * The derived state is cached per subject in memory (LRU) and invalidated on every append.
+ */
+import type { Clock } from '../../kernel/clock.ts';
+import { canonicalJson, sha256Hex, type Pseudonymizer } from '../../kernel/crypto.ts';
+import { AppError } from '../../kernel/errors.ts';
+import { uuidv7 } from '../../kernel/ids.ts';
+import type { StateStore } from '../../storage/ports.ts';
+import {
+  currentState,
+  gpcPurposesToRecord,
+  mergeLedgers,
+  stateAt,
+  type ConsentRecord,
+  type PurposeState,
+} from './ledger.ts';
+import { PURPOSES, SUBJECT_NAMESPACE, type ConsentMethod, type Purpose } from './purposes.ts';
+import { createConsentStore, type Notice } from './store.ts';
+
+/** The audit log's writer, as the audit module provides it (details are small non-personal scalars). */
+export type AuditEntry = {
+  action: string;
+  actor: string;
+  target: string;
+  purpose?: string;
+  outcome: 'success' | 'failure' | 'denied';
+  details?: Record<string, string | number | boolean | null>;
+};
+
+export type ConsentDeps = {
+  state: StateStore;
+  clock: Clock;
+  pseudonymize: Pseudonymizer;
+  audit: { record: (entry: AuditEntry) => Promise<void> };
+};
+
+export type ConsentServiceConfig = {
+  /** How many subjects' ledgers the in-memory cache keeps. */
+  cacheSubjects?: number;
+};
+
+export type RecordDecisionInput = {
+  subjectIds: readonly string[];
+  purposes: Partial<Record<Purpose, boolean>>;
+  noticeVersion: string;
+  method: Exclude<ConsentMethod, 'gpc'>;
+  locale: string | null;
+  channel: string | null;
+  /** Who made the change, for the audit log (e.g. `source:src_…`, `shopper`, `import`). */
+  actor: string;
+};
+
+export type ConsentHistory = {
+  records: ConsentRecord[];
+  current: Record<Purpose, PurposeState>;
+};
+
+/** The notice published when a shop has published none yet, so the SDK works on a fresh install. */
+export const DEFAULT_NOTICE_VERSION = '1';
+export const DEFAULT_NOTICE_TEXTS: Record<string, string> = {
+  en: 'We use your data only for the purposes you allow: analytics to improve the shop, personalization of recommendations, marketing by e-mail or push, advertising with partners, and sale of data. You can change or withdraw your choice at any time in the privacy centre.',
+  id: 'Kami hanya menggunakan data Anda untuk tujuan yang Anda izinkan: analitik untuk meningkatkan toko, personalisasi rekomendasi, pemasaran melalui e-mail atau notifikasi, iklan dengan mitra, dan penjualan data. Anda dapat mengubah atau menarik pilihan Anda kapan saja di pusat privasi.',
+  zh: '我们只在您允许的目的范围内使用您的数据：用于改进商店的分析、个性化推荐、电子邮件或推送营销、与合作伙伴的广告以及数据出售。您可以随时在隐私中心更改或撤回您的选择。',
+};
+
+/** Hashes of a notice: SHA-256 of each language's text, and of the whole notice (canonical JSON). */
+export function hashNotice(texts: Record<string, string>): { hashes: Record<string, string>; hash: string } {
+  const hashes: Record<string, string> = {};
+  for (const [lang, text] of Object.entries(texts)) hashes[lang] = sha256Hex(text);
+  return { hashes, hash: sha256Hex(canonicalJson(texts)) };
+}
+
+/** Pseudonymous subject ids for a customer id and/or a device id (customer first). */
+export function subjectIdsFor(
+  pseudonymize: Pseudonymizer,
+  ids: { userId?: string | null | undefined; anonymousId?: string | null | undefined },
+): string[] {
+  const out: string[] = [];
+  if (ids.userId) out.push(pseudonymize(SUBJECT_NAMESPACE.user, ids.userId));
+  if (ids.anonymousId) out.push(pseudonymize(SUBJECT_NAMESPACE.device, ids.anonymousId));
+  return out;
+}
+
+export type ConsentService = ReturnType<typeof createConsentService>;
+
+export function createConsentService(deps: ConsentDeps, config: ConsentServiceConfig = {}) {
+  const store = createConsentStore(deps.state);
+  const capacity = Math.max(1, config.cacheSubjects ?? 100_000);
+  // Map iteration order is insertion order: re-inserting on hit makes the first key the least recently used.
+  const cache = new Map<string, ConsentRecord[]>();
+  // Bumped on every append; a read that raced an append does not refill the cache with what it read.
+  let generation = 0;
+  // Decisions are written one at a time so `supersedes` and the per-subject order are never interleaved.
+  let writeChain: Promise<unknown> = Promise.resolve();
+
+  const serialised = <T>(fn: () => Promise<T>): Promise<T> => {
+    const run = writeChain.then(fn, fn);
+    writeChain = run.catch(() => undefined);
+    return run;
+  };
+
+  async function ledgerOf(subjectIds: readonly string[]): Promise<ConsentRecord[]> {
+    const unique = [...new Set(subjectIds)];
+    const missing = unique.filter((s) => !cache.has(s));
+    if (missing.length > 0) {
+      const gen = generation;
+      const rows = await store.recordsOf(missing);
+      if (gen === generation) {
+        const fresh = new Map<string, ConsentRecord[]>(missing.map((s) => [s, []]));
+        for (const r of rows) for (const s of r.subjectIds) fresh.get(s)?.push(r);
+        for (const [s, ledger] of fresh) cache.set(s, ledger);
+        for (const s of missing) cache.get(s)!.sort((a, b) => a.decidedAt - b.decidedAt);
+        while (cache.size > capacity) cache.delete(cache.keys().next().value!);
+      } else {
+        return mergeLedgers([rows, ...unique.filter((s) => cache.has(s)).map((s) => cache.get(s)!)]);
+      }
+    }
+    const parts: ConsentRecord[][] = [];
+    for (const s of unique) {
+      const ledger = cache.get(s)!;
+      cache.delete(s);
+      cache.set(s, ledger);
+      parts.push(ledger);
+    }
+    return mergeLedgers(parts);
+  }
+
+  async function append(records: ConsentRecord[]): Promise<void> {
+    generation++;
+    for (const r of records) for (const s of r.subjectIds) cache.delete(s);
+    await store.append(records);
+    generation++;
+    for (const r of records) for (const s of r.subjectIds) cache.delete(s);
+  }
+
+  /** A decision time after every earlier decision of these subjects, so ledger order is never ambiguous. */
+  function decisionTime(ledger: readonly ConsentRecord[]): number {
+    const now = deps.clock.now().getTime();
+    const last = ledger.at(-1)?.decidedAt ?? Number.NEGATIVE_INFINITY;
+    return Math.max(now, last + 1);
+  }
+
+  async function audit(record: ConsentRecord, actor: string): Promise<void> {
+    await deps.audit.record({
+      action: record.method === 'gpc' ? 'consent.gpc_opt_out' : 'consent.decision',
+      actor,
+      // The audit chain is permanent: name the ledger record (erased with the subject), never the pseudonym.
+      target: `consent:${record.consentId}`,
+      outcome: 'success',
+      details: {
+        consentId: record.consentId,
+        method: record.method,
+        purposes: Object.entries(record.purposes)
+          .map(([p, v]) => `${p}=${v ? 'granted' : 'refused'}`)
+          .join(','),
+        noticeVersion: record.noticeVersion,
+        subjects: record.subjectIds.length,
+      },
+    });
+  }
+
+  async function gpcLocked(subjectIds: readonly string[], channel: string | null, actor: string) {
+    const ledger = await ledgerOf(subjectIds);
+    const purposes = gpcPurposesToRecord(ledger);
+    if (purposes.length === 0) return null;
+    const decidedAt = decisionTime(ledger);
+    const record: ConsentRecord = {
+      consentId: uuidv7(decidedAt),
+      subjectIds: [...subjectIds],
+      purposes: Object.fromEntries(purposes.map((p) => [p, false])),
+      noticeVersion: null,
+      noticeHash: null,
+      method: 'gpc',
+      locale: null,
+      channel,
+      decidedAt,
+      supersedes: ledger.at(-1)?.consentId ?? null,
+    };
+    await append([record]);
+    await audit(record, actor);
+    return record;
+  }
+
+  const service = {
+    async start(): Promise<void> {
+      if ((await store.currentNotice()) === null) {
+        await service.publishNotice(DEFAULT_NOTICE_VERSION, DEFAULT_NOTICE_TEXTS, 'system');
+      }
+    },
+
+    /** Publishes a notice version. Versions are immutable: the ledger points at their hash. */
+    async publishNotice(
+      version: string,
+      texts: Record<string, string>,
+      actor: string,
+    ): Promise<{ notice: Notice; created: boolean }> {
+      const { hashes, hash } = hashNotice(texts);
+      const existing = await store.getNotice(version);
+      if (existing) {
+        if (existing.hash === hash) return { notice: existing, created: false };
+        throw new AppError(
+          'conflict',
+          `Notice version ${version} is already published with a different text; publish the new text under a new version.`,
+        );
+      }
+      const notice: Notice = { version, texts, hashes, hash, publishedAt: deps.clock.now().getTime() };
+      await store.insertNotice(notice);
+      await deps.audit.record({
+        action: 'consent.notice_published',
+        actor,
+        target: `notice:${version}`,
+        outcome: 'success',
+        details: { version, hash, languages: Object.keys(texts).join(',') },
+      });
+      return { notice, created: true };
+    },
+
+    currentNotice: () => store.currentNotice(),
+    getNotice: (version: string) => store.getNotice(version),
+
+    /** Appends one decision. Purposes not named keep their previous state. */
+    async record(input: RecordDecisionInput): Promise<ConsentRecord> {
+      if (input.subjectIds.length === 0) {
+        throw new AppError('invalid_request', 'Name the shopper: send userId or anonymousId.');
+      }
+      const notice = await store.getNotice(input.noticeVersion);
+      if (!notice) {
+        throw new AppError(
+          'unprocessable',
+          `Notice version ${input.noticeVersion} is not published. Send the version the shopper saw (GET /v1/consent/notices/current), or publish it first.`,
+        );
+      }
+      const purposes: Partial<Record<Purpose, boolean>> = {};
+      for (const p of PURPOSES) {
+        const v = input.purposes[p];
+        if (p !== 'necessary' && typeof v === 'boolean') purposes[p] = v;
+      }
+      return serialised(async () => {
+        const ledger = await ledgerOf(input.subjectIds);
+        const decidedAt = decisionTime(ledger);
+        const record: ConsentRecord = {
+          consentId: uuidv7(decidedAt),
+          subjectIds: [...new Set(input.subjectIds)],
+          purposes,
+          noticeVersion: notice.version,
+          noticeHash: notice.hash,
+          method: input.method,
+          locale: input.locale,
+          channel: input.channel,
+          decidedAt,
+          supersedes: ledger.at(-1)?.consentId ?? null,
+        };
+        await append([record]);
+        await audit(record, input.actor);
+        return record;
+      });
+    },
+
+    /**
+     * A Global Privacy Control signal for these subjects: records an opt-out of advertising and sale
+     * (method `gpc`) unless already refused or overridden by a later explicit choice. Returns the record, if any.
+     */
+    async signalGpc(
+      subjectIds: readonly string[],
+      options: { channel: string | null; actor: string },
+    ): Promise<ConsentRecord | null> {
+      if (subjectIds.length === 0) return null;
+      // Fast path without the write lock: most signals find nothing to record.
+      if (gpcPurposesToRecord(await ledgerOf(subjectIds)).length === 0) return null;
+      return serialised(() => gpcLocked([...new Set(subjectIds)], options.channel, options.actor));
+    },
+
+    /** Consent for `purpose` at time `ts` across linked subjects: the latest decision at or before `ts`. */
+    async stateAt(subjectIds: readonly string[], purpose: Purpose, ts: number): Promise<PurposeState> {
+      return stateAt(await ledgerOf(subjectIds), purpose, ts);
+    },
+
+    async history(subjectIds: readonly string[]): Promise<ConsentHistory> {
+      const records = await ledgerOf(subjectIds);
+      return { records, current: currentState(records) };
+    },
+
+    /** Erasure: deletes every decision about these subjects (the only delete the ledger allows). */
+    async eraseSubjects(subjectIds: readonly string[]): Promise<number> {
+      return serialised(async () => {
+        generation++;
+        for (const s of subjectIds) cache.delete(s);
+        const n = await store.eraseSubjects(subjectIds);
+        cache.clear();
+        generation++;
+        return n;
+      });
+    },
+  };
+  return service;
+}

@@ -1,0 +1,229 @@
+/**
+ * The consent module's tables. `consent_records` is the append-only ledger: rows are inserted, never
+ * updated; the only delete is erasure of a subject. `consent_record_subjects` indexes each decision under
+ * every subject pseudonym it applies to (customer and device), so a lookup by any linked id finds it.
+ */
+import type { Kysely } from 'kysely';
+import type { Migration } from 'kysely/migration';
+import { columnTypes, tablesOf } from '../../storage/index.ts';
+import type { StateStore } from '../../storage/ports.ts';
+import type { ConsentRecord } from './ledger.ts';
+import type { ConsentMethod, Purpose } from './purposes.ts';
+
+type Num = number | string | bigint;
+
+export type ConsentRecordRow = {
+  consent_id: string;
+  subject_id: string;
+  subject_ids: string;
+  purposes: string;
+  notice_version: string | null;
+  notice_hash: string | null;
+  method: string;
+  locale: string | null;
+  channel: string | null;
+  decided_at: Num;
+  supersedes: string | null;
+};
+
+export type ConsentRecordSubjectRow = { subject_id: string; consent_id: string; decided_at: Num };
+
+export type ConsentNoticeRow = {
+  version: string;
+  texts: string;
+  hashes: string;
+  hash: string;
+  published_at: Num;
+};
+
+export type ConsentTables = {
+  consent_records: ConsentRecordRow;
+  consent_record_subjects: ConsentRecordSubjectRow;
+  consent_notices: ConsentNoticeRow;
+};
+
+export function consentMigrations(store: StateStore): Record<string, Migration> {
+  const t = columnTypes(store.dialect);
+  return {
+    'consent-0001-ledger': {
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable('consent_records')
+          .ifNotExists()
+          .addColumn('consent_id', t.text, (c) => c.primaryKey())
+          .addColumn('subject_id', t.text, (c) => c.notNull())
+          .addColumn('subject_ids', t.json, (c) => c.notNull())
+          .addColumn('purposes', t.json, (c) => c.notNull())
+          .addColumn('notice_version', t.text)
+          .addColumn('notice_hash', t.text)
+          .addColumn('method', t.text, (c) => c.notNull())
+          .addColumn('locale', t.text)
+          .addColumn('channel', t.text)
+          .addColumn('decided_at', t.ts, (c) => c.notNull())
+          .addColumn('supersedes', t.text)
+          .execute();
+        await db.schema
+          .createTable('consent_record_subjects')
+          .ifNotExists()
+          .addColumn('subject_id', t.text, (c) => c.notNull())
+          .addColumn('consent_id', t.text, (c) => c.notNull())
+          .addColumn('decided_at', t.ts, (c) => c.notNull())
+          .addPrimaryKeyConstraint('consent_record_subjects_pk', ['subject_id', 'consent_id'])
+          .execute();
+        await db.schema
+          .createTable('consent_notices')
+          .ifNotExists()
+          .addColumn('version', t.text, (c) => c.primaryKey())
+          .addColumn('texts', t.json, (c) => c.notNull())
+          .addColumn('hashes', t.json, (c) => c.notNull())
+          .addColumn('hash', t.text, (c) => c.notNull())
+          .addColumn('published_at', t.ts, (c) => c.notNull())
+          .execute();
+      },
+    },
+  };
+}
+
+export type Notice = {
+  version: string;
+  texts: Record<string, string>;
+  hashes: Record<string, string>;
+  hash: string;
+  publishedAt: number;
+};
+
+function toRecord(row: ConsentRecordRow): ConsentRecord {
+  return {
+    consentId: row.consent_id,
+    subjectIds: JSON.parse(row.subject_ids) as string[],
+    purposes: JSON.parse(row.purposes) as Partial<Record<Purpose, boolean>>,
+    noticeVersion: row.notice_version,
+    noticeHash: row.notice_hash,
+    method: row.method as ConsentMethod,
+    locale: row.locale,
+    channel: row.channel,
+    decidedAt: Number(row.decided_at),
+    supersedes: row.supersedes,
+  };
+}
+
+function toNotice(row: ConsentNoticeRow): Notice {
+  return {
+    version: row.version,
+    texts: JSON.parse(row.texts) as Record<string, string>,
+    hashes: JSON.parse(row.hashes) as Record<string, string>,
+    hash: row.hash,
+    publishedAt: Number(row.published_at),
+  };
+}
+
+export type ConsentStore = ReturnType<typeof createConsentStore>;
+
+export function createConsentStore(store: StateStore) {
+  const db = () => tablesOf<ConsentTables>(store);
+
+  return {
+    async append(records: readonly ConsentRecord[]): Promise<void> {
+      if (records.length === 0) return;
+      await store.transaction(async (trx) => {
+        const tx = trx as Kysely<ConsentTables>;
+        await tx
+          .insertInto('consent_records')
+          .values(
+            records.map((r) => ({
+              consent_id: r.consentId,
+              subject_id: r.subjectIds[0]!,
+              subject_ids: JSON.stringify(r.subjectIds),
+              purposes: JSON.stringify(r.purposes),
+              notice_version: r.noticeVersion,
+              notice_hash: r.noticeHash,
+              method: r.method,
+              locale: r.locale,
+              channel: r.channel,
+              decided_at: r.decidedAt,
+              supersedes: r.supersedes,
+            })),
+          )
+          .execute();
+        await tx
+          .insertInto('consent_record_subjects')
+          .values(
+            records.flatMap((r) =>
+              r.subjectIds.map((s) => ({ subject_id: s, consent_id: r.consentId, decided_at: r.decidedAt })),
+            ),
+          )
+          .execute();
+      });
+    },
+
+    /** Every decision that applies to any of these subjects, in ledger order. */
+    async recordsOf(subjectIds: readonly string[]): Promise<ConsentRecord[]> {
+      if (subjectIds.length === 0) return [];
+      const rows = await db()
+        .selectFrom('consent_records')
+        .selectAll('consent_records')
+        .where(
+          'consent_id',
+          'in',
+          db()
+            .selectFrom('consent_record_subjects')
+            .select('consent_id')
+            .where('subject_id', 'in', [...subjectIds]),
+        )
+        .execute();
+      return rows.map(toRecord);
+    },
+
+    async getNotice(version: string): Promise<Notice | null> {
+      const row = await db()
+        .selectFrom('consent_notices')
+        .selectAll()
+        .where('version', '=', version)
+        .executeTakeFirst();
+      return row ? toNotice(row) : null;
+    },
+
+    async currentNotice(): Promise<Notice | null> {
+      const row = await db()
+        .selectFrom('consent_notices')
+        .selectAll()
+        .orderBy('published_at', 'desc')
+        .orderBy('version', 'desc')
+        .limit(1)
+        .executeTakeFirst();
+      return row ? toNotice(row) : null;
+    },
+
+    async insertNotice(n: Notice): Promise<void> {
+      await db()
+        .insertInto('consent_notices')
+        .values({
+          version: n.version,
+          texts: JSON.stringify(n.texts),
+          hashes: JSON.stringify(n.hashes),
+          hash: n.hash,
+          published_at: n.publishedAt,
+        })
+        .execute();
+    },
+
+    /** Erasure: the one delete the ledger allows. Returns how many decisions went. */
+    async eraseSubjects(subjectIds: readonly string[]): Promise<number> {
+      if (subjectIds.length === 0) return 0;
+      return store.transaction(async (trx) => {
+        const tx = trx as Kysely<ConsentTables>;
+        const ids = (
+          await tx
+            .selectFrom('consent_record_subjects')
+            .select('consent_id')
+            .where('subject_id', 'in', [...subjectIds])
+            .execute()
+        ).map((r) => r.consent_id);
+        if (ids.length === 0) return 0;
+        await tx.deleteFrom('consent_record_subjects').where('consent_id', 'in', ids).execute();
+        const res = await tx.deleteFrom('consent_records').where('consent_id', 'in', ids).executeTakeFirst();
+        return Number(res.numDeletedRows);
+      });
+    },
+  };
+}

@@ -1,0 +1,45 @@
+/** The ingest module: tracking endpoints, the pipeline and its group-commit buffer, the quarantine. */
+import type { Guards } from '../../kernel/http.ts';
+import type { CandorModule } from '../../kernel/module.ts';
+import {
+  createIngestService,
+  type IngestConfig,
+  type IngestDeps,
+  type IngestService,
+} from './ingest.service.ts';
+import { ingestRoutes } from './ingest.routes.ts';
+import { ingestMigrations } from './store.ts';
+
+export type IngestModuleDeps = IngestDeps & { guards: Guards };
+export type IngestModuleConfig = IngestConfig & {
+  /** How long quarantine rows (diagnostics) are kept, ms. */
+  quarantineRetentionMs?: number;
+};
+
+export type IngestModule = CandorModule & { readonly service: IngestService };
+
+export const INGEST_QUARANTINE_RETENTION_JOB = 'ingest.quarantine_retention';
+
+export function createIngestModule(deps: IngestModuleDeps, config: IngestModuleConfig = {}): IngestModule {
+  const service = createIngestService(deps, config);
+  const retentionMs = config.quarantineRetentionMs ?? 30 * 24 * 3600 * 1000;
+  return {
+    name: 'ingest',
+    service,
+    migrations: ingestMigrations(deps.state),
+    routes: (router) => ingestRoutes(router, service, deps.guards),
+    jobs: {
+      [INGEST_QUARANTINE_RETENTION_JOB]: async () => {
+        await service.deleteQuarantineOlderThan(deps.clock.now().getTime() - retentionMs);
+      },
+    },
+    schedules: [
+      {
+        name: INGEST_QUARANTINE_RETENTION_JOB,
+        kind: INGEST_QUARANTINE_RETENTION_JOB,
+        everyMs: 24 * 3600 * 1000,
+      },
+    ],
+    stop: () => service.stop(),
+  };
+}

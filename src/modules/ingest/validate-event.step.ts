@@ -1,0 +1,216 @@
+/**
+ * Validation: one raw message (Segment spec `track`/`page`/`screen`/`identify`/`alias`, or a native event
+ * whose `type` is in our vocabulary) → a well-typed event with its time settled, or quarantine.
+ * Unknown fields are ignored; `properties` and `traits` are kept as received (only own keys are ever read
+ * later, through allow-lists, so `__proto__` or `constructor` keys never reach an object's prototype).
+ */
+import { z } from 'zod';
+import { eventTypeOf, EVENT_TYPES, type EventType } from './event-types.ts';
+import { ok, quarantine, type StepResult } from './step.ts';
+
+export const MAX_EVENT_BYTES = 32 * 1024;
+export const MAX_DEPTH = 12;
+/** Events older than this are quarantined: a queue that waited longer is not a plausible device queue. */
+export const MAX_EVENT_AGE_MS = 30 * 24 * 3600 * 1000;
+
+export type ValidEvent = {
+  type: EventType;
+  messageId: string | null;
+  userId: string | null;
+  anonymousId: string | null;
+  /** alias: the id being merged into `userId`. */
+  previousId: string | null;
+  /** Event time, epoch ms, corrected for the device's clock skew and never in the future. */
+  ts: number;
+  receivedAt: number;
+  properties: Readonly<Record<string, unknown>>;
+  traits: Readonly<Record<string, unknown>>;
+  context: {
+    userAgent: string | null;
+    path: string | null;
+    url: string | null;
+    referrer: string | null;
+    title: string | null;
+    locale: string | null;
+    utmSource: string | null;
+    sessionId: string | null;
+    gpc: boolean;
+  };
+  sizeBytes: number;
+};
+
+const isPlainObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+const PlainObject = z.custom<Record<string, unknown>>(isPlainObject, 'must be a JSON object');
+const Id = z.union([z.string().trim().min(1).max(256), z.number().finite().transform(String)]);
+const Time = z.union([z.string().max(64), z.number().finite()]);
+const Text = (max: number) => z.string().max(max);
+
+const Context = z.object({
+  userAgent: Text(1024).optional(),
+  locale: Text(35).optional(),
+  sessionId: Id.optional(),
+  session_id: Id.optional(),
+  gpc: z.boolean().optional(),
+  page: z
+    .object({
+      path: Text(2048).optional(),
+      url: Text(4096).optional(),
+      referrer: Text(4096).optional(),
+      title: Text(1024).optional(),
+    })
+    .optional(),
+  campaign: z.object({ source: Text(256).optional() }).optional(),
+});
+
+export const MessageSchema = z.object({
+  type: z.string().min(1).max(64),
+  event: z.string().min(1).max(256).optional(),
+  name: Text(1024).nullish(),
+  messageId: z.string().trim().min(1).max(256).optional(),
+  userId: Id.nullish(),
+  anonymousId: Id.nullish(),
+  previousId: Id.nullish(),
+  timestamp: Time.optional(),
+  originalTimestamp: Time.optional(),
+  sentAt: Time.optional(),
+  properties: PlainObject.optional(),
+  traits: PlainObject.optional(),
+  context: z.unknown().optional(),
+});
+
+export type ValidateOptions = {
+  receivedAt: number;
+  /** The batch envelope's `sentAt`, used for clock-skew correction when the event has none. */
+  sentAt?: unknown;
+  /** Envelope-level context (`/v1/batch` allows one for every event). */
+  context?: unknown;
+};
+
+/** Depth of a JSON value, walked without recursion so hostile nesting cannot exhaust the stack. */
+export function jsonDepthExceeds(value: unknown, max: number): boolean {
+  const stack: [unknown, number][] = [[value, 1]];
+  while (stack.length > 0) {
+    const [v, d] = stack.pop()!;
+    if (typeof v !== 'object' || v === null) continue;
+    if (d > max) return true;
+    for (const child of Object.values(v as Record<string, unknown>)) {
+      if (typeof child === 'object' && child !== null) stack.push([child, d + 1]);
+    }
+  }
+  return false;
+}
+
+function parseTime(v: unknown): number | null {
+  if (typeof v === 'number') return Number.isFinite(v) ? v : null;
+  if (typeof v !== 'string') return null;
+  const t = Date.parse(v);
+  return Number.isFinite(t) ? t : null;
+}
+
+const str = (v: unknown): string | null => (typeof v === 'string' && v.length > 0 ? v : null);
+
+function pathOf(url: string | null): string | null {
+  if (!url) return null;
+  try {
+    return new URL(url).pathname;
+  } catch {
+    return null;
+  }
+}
+
+function typeOf(kind: string, event: string | undefined): EventType | 'unknown' | 'invalid' {
+  switch (kind) {
+    case 'track':
+      if (event === undefined) return 'invalid';
+      return eventTypeOf(event) ?? 'unknown';
+    case 'page':
+    case 'screen':
+      return 'page_view';
+    case 'identify':
+      return 'identify';
+    case 'alias':
+      return 'alias';
+    default:
+      return (EVENT_TYPES as readonly string[]).includes(kind) ? (kind as EventType) : 'unknown';
+  }
+}
+
+export function validateEvent(raw: unknown, options: ValidateOptions): StepResult<ValidEvent> {
+  if (!isPlainObject(raw)) return quarantine('invalid_event', 'an event must be a JSON object');
+  if (jsonDepthExceeds(raw, MAX_DEPTH))
+    return quarantine('too_deep', `nesting deeper than ${MAX_DEPTH} levels`);
+  const sizeBytes = Buffer.byteLength(JSON.stringify(raw));
+  if (sizeBytes > MAX_EVENT_BYTES)
+    return quarantine('event_too_large', `larger than ${MAX_EVENT_BYTES} bytes`);
+
+  const parsed = MessageSchema.safeParse(raw);
+  if (!parsed.success) {
+    const fields = parsed.error.issues.map((i) => i.path.map(String).join('.') || '(event)');
+    return quarantine('invalid_event', `invalid fields: ${[...new Set(fields)].slice(0, 5).join(', ')}`);
+  }
+  const m = parsed.data;
+  const type = typeOf(m.type, m.event);
+  if (type === 'invalid') return quarantine('invalid_event', 'a track call needs an `event` name');
+  if (type === 'unknown')
+    return quarantine('unknown_event', 'not a Segment e-commerce spec name or a Candor event type');
+
+  // Event context wins over the batch envelope's, field by field.
+  const envelope = Context.safeParse(options.context ?? {});
+  const own = Context.safeParse(m.context ?? {});
+  if (!own.success) return quarantine('invalid_event', 'invalid fields: context');
+  const ctx = { ...(envelope.success ? envelope.data : {}), ...own.data };
+  const page = { ...(envelope.success ? envelope.data.page : {}), ...own.data.page };
+
+  const userId = m.userId ?? null;
+  const anonymousId = m.anonymousId ?? null;
+  const previousId = m.previousId ?? null;
+  if (userId === null && anonymousId === null)
+    return quarantine('missing_identity', 'send userId or anonymousId');
+  if (type === 'alias' && (previousId === null || userId === null)) {
+    return quarantine('missing_identity', 'alias needs previousId and userId');
+  }
+
+  const receivedAt = options.receivedAt;
+  const rawTime = m.timestamp ?? m.originalTimestamp;
+  let ts = receivedAt;
+  if (rawTime !== undefined) {
+    const t = parseTime(rawTime);
+    if (t === null)
+      return quarantine('invalid_timestamp', 'timestamp must be an ISO 8601 string or epoch ms');
+    ts = t;
+    // The device clock may be wrong: Segment's correction, event time relative to when the device sent it.
+    const sent = parseTime(m.sentAt ?? options.sentAt);
+    if (sent !== null) ts = receivedAt - (sent - t);
+  }
+  // The future is clamped to now: judged by the consent state at receipt, never by a state not yet decided.
+  if (ts > receivedAt) ts = receivedAt;
+  if (ts < receivedAt - MAX_EVENT_AGE_MS) return quarantine('timestamp_too_old', 'older than 30 days');
+
+  const properties = m.properties ?? {};
+  const url = str(page.url);
+  return ok({
+    type,
+    messageId: m.messageId ?? null,
+    userId,
+    anonymousId,
+    previousId,
+    ts,
+    receivedAt,
+    properties,
+    traits: m.traits ?? {},
+    context: {
+      userAgent: str(ctx.userAgent),
+      path: str(page.path) ?? str(properties.path) ?? pathOf(url),
+      url,
+      referrer: str(page.referrer) ?? str(properties.referrer),
+      title: str(page.title) ?? str(properties.title),
+      locale: str(ctx.locale),
+      utmSource: str(ctx.campaign?.source),
+      sessionId: ctx.sessionId ?? ctx.session_id ?? null,
+      gpc: ctx.gpc === true,
+    },
+    sizeBytes,
+  });
+}

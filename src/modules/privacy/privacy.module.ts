@@ -1,0 +1,123 @@
+import type { Clock } from '../../kernel/clock.ts';
+import type { Guards } from '../../kernel/http.ts';
+import type { Logger } from '../../kernel/logger.ts';
+import type { CandorModule } from '../../kernel/module.ts';
+import type { EventStore, Jobs, StateStore } from '../../storage/ports.ts';
+import type { HolderRegistry, Subject } from './holder.ts';
+import { createEventStoreHolder } from './event-store.holder.ts';
+import { createPrivacyHolder } from './privacy.holder.ts';
+import { mountPrivacyRoutes } from './privacy.routes.ts';
+import {
+  createPrivacyService,
+  type AuditRecorder,
+  type CodeSender,
+  type DsarRunners,
+  type PrivacyService,
+} from './privacy.service.ts';
+import { createProcessingService, type ProcessingService } from './processing.service.ts';
+import { createRetentionService, type RetentionService } from './retention.service.ts';
+import { privacyMigrations } from './store.ts';
+
+export type PrivacyModuleDeps = {
+  state: StateStore;
+  events: EventStore;
+  jobs: Jobs;
+  clock: Clock;
+  logger: Logger;
+  guards: Guards;
+  audit: AuditRecorder;
+  registry: HolderRegistry;
+  runners: DsarRunners;
+  /** Every pseudonym linked to this one (the profiles identity graph). */
+  resolveSubject(subjectId: string): Promise<Subject>;
+  findSubjectByEmail(email: string): Promise<Subject | null>;
+  sendCode?: CodeSender;
+};
+
+export type PrivacyModuleConfig = {
+  /** Keys the HMAC of one-time codes (the session secret). */
+  codeSecret: string;
+  /** Who the controller is, for the record of processing (the shop's name or URL). */
+  controller: string;
+  retentionEveryMs?: number;
+};
+
+export type PrivacyModule = CandorModule & {
+  readonly service: PrivacyService;
+  readonly processing: ProcessingService;
+  readonly retention: RetentionService;
+  /** The personal-data holders of every module (export and erasure walk it; the coverage test checks it). */
+  readonly registry: HolderRegistry;
+};
+
+export const PRIVACY_ERASE_JOB = 'privacy.erase_resume';
+export const PRIVACY_RETENTION_JOB = 'privacy.retention';
+
+export function createPrivacyModule(deps: PrivacyModuleDeps, config: PrivacyModuleConfig): PrivacyModule {
+  const processing = createProcessingService({
+    state: deps.state,
+    clock: deps.clock,
+    registry: deps.registry,
+  });
+  const retention = createRetentionService({
+    state: deps.state,
+    events: deps.events,
+    clock: deps.clock,
+    registry: deps.registry,
+    logger: deps.logger,
+  });
+  const service = createPrivacyService(
+    {
+      state: deps.state,
+      clock: deps.clock,
+      logger: deps.logger,
+      audit: deps.audit,
+      runners: deps.runners,
+      sendCode: deps.sendCode,
+      findSubjectByEmail: (email) => deps.findSubjectByEmail(email),
+    },
+    { codeSecret: config.codeSecret },
+  );
+  deps.registry.register(createEventStoreHolder(deps.events));
+  deps.registry.register(createPrivacyHolder({ state: deps.state, processing }));
+
+  return {
+    name: 'privacy',
+    registry: deps.registry,
+    service,
+    processing,
+    retention,
+    migrations: privacyMigrations(deps.state.dialect),
+    routes: (router) =>
+      mountPrivacyRoutes(router, {
+        service,
+        processing,
+        retention,
+        guards: deps.guards,
+        resolveSubject: (id) => deps.resolveSubject(id),
+        controller: config.controller,
+      }),
+    jobs: {
+      // Erasures interrupted by a crash or a failing target (a processor's webhook) are finished here.
+      [PRIVACY_ERASE_JOB]: async () => {
+        await service.resumeUnfinished();
+      },
+      [PRIVACY_RETENTION_JOB]: async () => {
+        await retention.run();
+      },
+    },
+    schedules: [
+      { name: PRIVACY_ERASE_JOB, kind: PRIVACY_ERASE_JOB, everyMs: 60_000 },
+      {
+        name: PRIVACY_RETENTION_JOB,
+        kind: PRIVACY_RETENTION_JOB,
+        everyMs: config.retentionEveryMs ?? 24 * 60 * 60 * 1000,
+      },
+    ],
+    async start() {
+      // An erasure cut short by a crash resumes as soon as the process is back, not at the next schedule tick.
+      if ((await service.dsar.unfinished()).length > 0)
+        await deps.jobs.enqueue(PRIVACY_ERASE_JOB, {}, { uniqueKey: PRIVACY_ERASE_JOB });
+    },
+  };
+}

@@ -1,0 +1,345 @@
+/**
+ * Data-subject requests: creation with a jurisdiction clock, identity verification by one-time code, the
+ * staff queue (which can never approve an unverified request), and hand-off to the export and erasure
+ * flows, which the composition root provides.
+ */
+import type { Clock } from '../../kernel/clock.ts';
+import { AppError } from '../../kernel/errors.ts';
+import type { Logger } from '../../kernel/logger.ts';
+import type { StateStore } from '../../storage/ports.ts';
+import {
+  createDsarStore,
+  type DsarKind,
+  type DsarRequest,
+  type ErasureReceipt,
+  type ErasureTarget,
+} from './dsar.store.ts';
+import { subjectIdsOf, type Subject } from './holder.ts';
+import type { Jurisdiction } from './jurisdictions.ts';
+import { privacyDb } from './store.ts';
+import type { ExportBundle } from './tar.ts';
+import { CODE_MAX_ATTEMPTS, CODE_TTL_MS, checkCode, codeHash, newCode } from './verification.ts';
+
+/** What the privacy module records in the audit log (structurally the audit module's AuditWriter). */
+export type AuditRecorder = {
+  record(entry: {
+    actor: string;
+    action: string;
+    target?: string | null;
+    purpose?: string | null;
+    outcome: 'success' | 'failure' | 'denied';
+    details?: Record<string, string | number | boolean | null>;
+  }): Promise<void>;
+};
+
+export type ErasureStatus = {
+  requestId: string;
+  status: 'processing' | 'completed';
+  targets: ErasureTarget[];
+  receipt: ErasureReceipt | null;
+};
+
+/** The dsar flows, wired by the composition root (modules cannot import flows). */
+export type DsarRunners = {
+  exportBundle(subject: Subject, requestId: string): Promise<ExportBundle>;
+  /** Plans and runs an erasure for a verified request; returns when it is complete or stuck on a retryable target. */
+  erase(requestId: string): Promise<ErasureStatus>;
+};
+
+/** Delivers a verification code to the subject through the shop's channel (e-mail, SMS). */
+export type CodeSender = (delivery: {
+  requestId: string;
+  subject: Subject;
+  code: string;
+  expiresAt: number;
+}) => Promise<void>;
+
+export type PrivacyServiceDeps = {
+  state: StateStore;
+  clock: Clock;
+  logger: Logger;
+  audit: AuditRecorder;
+  runners: DsarRunners;
+  sendCode: CodeSender | undefined;
+  /** Finds the person behind an e-mail address (the PII vault's lookup hash), or null. */
+  findSubjectByEmail(email: string): Promise<Subject | null>;
+};
+
+export type PrivacyServiceConfig = { codeSecret: string };
+
+export type Actor =
+  | { kind: 'shopper'; subjectId: string }
+  | { kind: 'staff'; staffId: string }
+  | { kind: 'cli' }
+  | { kind: 'anonymous' };
+
+const actorName = (a: Actor): string =>
+  a.kind === 'staff'
+    ? `staff:${a.staffId}`
+    : a.kind === 'cli'
+      ? 'system:cli'
+      : a.kind === 'shopper'
+        ? 'shopper'
+        : 'anonymous';
+
+export function createPrivacyService(deps: PrivacyServiceDeps, config: PrivacyServiceConfig) {
+  const dsar = createDsarStore({ state: deps.state, clock: deps.clock });
+  const db = privacyDb(deps.state);
+  const now = () => deps.clock.now().getTime();
+
+  // Audit entries name the request, never the subject: the chain is permanent and must not outlive an erasure.
+  const audit = (
+    actor: Actor,
+    action: string,
+    requestId: string,
+    outcome: 'success' | 'failure' | 'denied',
+    details: Record<string, string | number | boolean | null> = {},
+  ) =>
+    deps.audit.record({
+      actor: actorName(actor),
+      action,
+      target: requestId,
+      purpose: 'data_subject_rights',
+      outcome,
+      details,
+    });
+
+  const issueCode = async (request: DsarRequest, subject: Subject): Promise<void> => {
+    if (!deps.sendCode) {
+      throw new AppError(
+        'unavailable',
+        'No verification-code channel is configured on this server; ask the shop to handle the request from its privacy queue.',
+      );
+    }
+    const code = newCode();
+    const expiresAt = now() + CODE_TTL_MS;
+    const values = {
+      code_hash: codeHash(config.codeSecret, request.id, code),
+      expires_at: expiresAt,
+      attempts: 0,
+      max_attempts: CODE_MAX_ATTEMPTS,
+      created_at: now(),
+    };
+    await db
+      .insertInto('dsar_verifications')
+      .values({ request_id: request.id, ...values })
+      .onConflict((oc) => oc.column('request_id').doUpdateSet(values))
+      .execute();
+    await deps.sendCode({ requestId: request.id, subject, code, expiresAt });
+  };
+
+  const runExport = async (request: DsarRequest, subject: Subject, actor: Actor): Promise<ExportBundle> => {
+    await dsar.setStatus(request.id, 'processing');
+    const bundle = await deps.runners.exportBundle(subject, request.id);
+    await dsar.complete(request.id, null);
+    await audit(actor, 'privacy.export', request.id, 'success', { subjects: subjectIdsOf(subject).length });
+    return bundle;
+  };
+
+  const runErase = async (request: DsarRequest, actor: Actor): Promise<ErasureStatus> => {
+    await dsar.setStatus(request.id, 'processing');
+    await audit(actor, 'privacy.erase_started', request.id, 'success', {
+      jurisdiction: request.jurisdiction,
+    });
+    const status = await deps.runners.erase(request.id);
+    if (status.status === 'completed') {
+      await audit(actor, 'privacy.erase_completed', request.id, 'success', {
+        targets: status.targets.length,
+      });
+    }
+    return status;
+  };
+
+  return {
+    dsar,
+
+    /** Self-service by a signed-in shopper (the shopper token is the identity proof): export at once. */
+    async exportForShopper(
+      subject: Subject,
+      jurisdiction: Jurisdiction,
+    ): Promise<{ requestId: string; bundle: ExportBundle }> {
+      const request = await dsar.create({
+        kind: 'export',
+        jurisdiction,
+        channel: 'self_service',
+        subject,
+        verifiedBy: 'shopper_token',
+      });
+      return {
+        requestId: request.id,
+        bundle: await runExport(request, subject, { kind: 'shopper', subjectId: '' }),
+      };
+    },
+
+    /** Self-service erasure by a signed-in shopper: runs at once. */
+    async eraseForShopper(subject: Subject, jurisdiction: Jurisdiction): Promise<ErasureStatus> {
+      const request = await dsar.create({
+        kind: 'erase',
+        jurisdiction,
+        channel: 'self_service',
+        subject,
+        verifiedBy: 'shopper_token',
+      });
+      return runErase(request, { kind: 'shopper', subjectId: '' });
+    },
+
+    /** The operator at the CLI (who holds the data directory and its keys) runs a request directly. */
+    async runAsOperator(
+      kind: DsarKind,
+      subject: Subject,
+      jurisdiction: Jurisdiction,
+    ): Promise<{ requestId: string; bundle?: ExportBundle; erasure?: ErasureStatus }> {
+      const request = await dsar.create({
+        kind,
+        jurisdiction,
+        channel: 'cli',
+        subject,
+        verifiedBy: 'operator',
+      });
+      if (kind === 'export')
+        return { requestId: request.id, bundle: await runExport(request, subject, { kind: 'cli' }) };
+      return { requestId: request.id, erasure: await runErase(request, { kind: 'cli' }) };
+    },
+
+    /**
+     * A request by e-mail (privacy centre form or a staff member entering a mailed request). Answers the same
+     * whether or not the address is known, so the endpoint cannot be used to test who shops here.
+     */
+    async requestByEmail(input: {
+      email: string;
+      kind: DsarKind;
+      jurisdiction: Jurisdiction;
+      actor: Actor;
+    }): Promise<{ requestId: string }> {
+      const subject = await deps.findSubjectByEmail(input.email);
+      const request = await dsar.create({
+        kind: input.kind,
+        jurisdiction: input.jurisdiction,
+        channel: input.actor.kind === 'staff' ? 'staff' : 'code',
+        subject: subject ?? { subjectIds: [] },
+      });
+      if (subject) await issueCode(request, subject);
+      else await dsar.setStatus(request.id, 'awaiting_verification', { note: 'no matching shopper' });
+      await audit(input.actor, 'privacy.request_created', request.id, 'success', {
+        kind: input.kind,
+        jurisdiction: input.jurisdiction,
+      });
+      return { requestId: request.id };
+    },
+
+    async resendCode(requestId: string, actor: Actor): Promise<void> {
+      const request = await dsar.require(requestId);
+      if (request.status !== 'awaiting_verification')
+        throw new AppError('conflict', `Request ${requestId} is ${request.status}; it needs no code.`);
+      const subject = await dsar.subjectOf(requestId);
+      if (subject && subject.subjectIds.length > 0) await issueCode(request, subject);
+      await audit(actor, 'privacy.code_resent', requestId, 'success');
+    },
+
+    /** Checks a one-time code. Export requests are answered with the bundle at once; erasure requests wait for staff approval. */
+    async verify(requestId: string, code: string): Promise<{ status: string; bundle?: ExportBundle }> {
+      const request = await dsar.require(requestId);
+      if (request.status !== 'awaiting_verification')
+        throw new AppError('conflict', `Request ${requestId} is already ${request.status}.`);
+      const row = await db
+        .selectFrom('dsar_verifications')
+        .selectAll()
+        .where('request_id', '=', requestId)
+        .executeTakeFirst();
+      const subject = await dsar.subjectOf(requestId);
+      const outcome = row
+        ? checkCode(
+            {
+              hash: row.code_hash,
+              expiresAt: Number(row.expires_at),
+              attempts: Number(row.attempts),
+              maxAttempts: Number(row.max_attempts),
+            },
+            config.codeSecret,
+            requestId,
+            code,
+            now(),
+          )
+        : 'wrong';
+      if (outcome !== 'ok' || !subject) {
+        if (row)
+          await db
+            .updateTable('dsar_verifications')
+            .set({ attempts: Number(row.attempts) + 1 })
+            .where('request_id', '=', requestId)
+            .execute();
+        await audit({ kind: 'anonymous' }, 'privacy.verify', requestId, 'failure', { reason: outcome });
+        const message =
+          outcome === 'expired'
+            ? 'This code has expired. Ask for a new one.'
+            : outcome === 'locked'
+              ? 'Too many wrong codes. Ask for a new one.'
+              : 'That code is not right. Check the message we sent and try again.';
+        throw new AppError(outcome === 'locked' ? 'rate_limited' : 'invalid_request', message);
+      }
+      await db.deleteFrom('dsar_verifications').where('request_id', '=', requestId).execute();
+      await dsar.setStatus(requestId, 'verified', { verifiedBy: 'one_time_code' });
+      await audit({ kind: 'anonymous' }, 'privacy.verify', requestId, 'success');
+      if (request.kind === 'export') {
+        const verified = await dsar.require(requestId);
+        return { status: 'completed', bundle: await runExport(verified, subject, { kind: 'anonymous' }) };
+      }
+      return { status: 'verified' };
+    },
+
+    /** Staff approval of a queued erasure. Never for an unverified request. */
+    async approve(
+      requestId: string,
+      staffId: string,
+    ): Promise<ErasureStatus | { requestId: string; status: string }> {
+      const request = await dsar.require(requestId);
+      const actor: Actor = { kind: 'staff', staffId };
+      if (request.status === 'awaiting_verification' || request.verifiedAt === null) {
+        await audit(actor, 'privacy.approve', requestId, 'denied', { reason: 'unverified' });
+        throw new AppError(
+          'precondition_failed',
+          `Request ${requestId} has not been verified by the shopper; it cannot be approved until they enter their code.`,
+        );
+      }
+      if (request.status === 'completed' || request.status === 'rejected') {
+        throw new AppError('conflict', `Request ${requestId} is already ${request.status}.`);
+      }
+      await dsar.setStatus(requestId, request.status, { approvedBy: staffId });
+      await audit(actor, 'privacy.approve', requestId, 'success');
+      if (request.kind === 'erase') return runErase(request, actor);
+      // A verified export was already answered to the shopper; approving it only records the decision.
+      return { requestId, status: request.status };
+    },
+
+    async reject(requestId: string, staffId: string, reason: string): Promise<void> {
+      const request = await dsar.require(requestId);
+      if (request.status === 'completed')
+        throw new AppError('conflict', `Request ${requestId} is already completed.`);
+      await deps.state.transaction(async (trx) => {
+        const t = trx as typeof db;
+        await t
+          .updateTable('dsar_requests')
+          .set({ status: 'rejected', note: reason.slice(0, 500), completed_at: now() })
+          .where('id', '=', requestId)
+          .execute();
+        await t.deleteFrom('dsar_request_subjects').where('request_id', '=', requestId).execute();
+        await t.deleteFrom('dsar_verifications').where('request_id', '=', requestId).execute();
+      });
+      await audit({ kind: 'staff', staffId }, 'privacy.reject', requestId, 'success');
+    },
+
+    /** Erasures that started and did not finish: run them to the end (start-up, and the retry job). */
+    async resumeUnfinished(): Promise<ErasureStatus[]> {
+      const out: ErasureStatus[] = [];
+      for (const r of await dsar.unfinished()) {
+        const status = await deps.runners.erase(r.id);
+        if (status.status === 'completed')
+          await audit({ kind: 'cli' }, 'privacy.erase_completed', r.id, 'success', { resumed: true });
+        out.push(status);
+      }
+      return out;
+    },
+  };
+}
+
+export type PrivacyService = ReturnType<typeof createPrivacyService>;

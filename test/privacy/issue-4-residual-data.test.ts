@@ -1,0 +1,128 @@
+/**
+ * Issue 4 residual-data proof: a shopper with a unique e-mail, phone, name and address browses, buys and
+ * reviews; after erasure no byte of the data directory (SQLite, DuckDB, their WAL/journal files) or of the
+ * logs holds any of those values or the shopper's pseudonym, and the receipt verifies.
+ */
+import { randomBytes } from 'node:crypto';
+import { afterEach, describe, expect, it } from 'vitest';
+import { verifyReceipt } from '../../src/flows/dsar-erase/index.ts';
+import { createPseudonymizer } from '../../src/kernel/crypto.ts';
+import { allFiles, openShop, scanFor, type Shop } from './helpers.ts';
+
+let shop: Shop | undefined;
+afterEach(async () => {
+  await shop?.close();
+  shop?.dir.cleanup();
+  shop = undefined;
+});
+
+describe('issue 4: erasure leaves no residual data', () => {
+  it('erases a shopper from every store, WAL and log, and signs a receipt', async () => {
+    shop = await openShop();
+    const tag = randomBytes(6).toString('hex');
+    const customerId = `cust-${tag}`;
+    const anonymousId = `dev-${tag}`;
+    const pii = {
+      email: `zelda.${tag}@example.test`,
+      phone: `+62 811 ${parseInt(tag.slice(0, 6), 16) % 10_000_000}`,
+      name: `Zelda Quux${tag}`,
+      address: `${tag} Jalan Melati, Bandung`,
+    };
+    const consent = await shop.call('POST', '/v1/consent', {
+      body: {
+        writeKey: shop.writeKey,
+        userId: customerId,
+        anonymousId,
+        purposes: { analytics: true, personalization: true },
+        noticeVersion: '1',
+      },
+    });
+    expect(consent.status).toBe(201);
+
+    await shop.track({ type: 'identify', userId: customerId, anonymousId, traits: pii });
+    await shop.track({
+      type: 'track',
+      event: 'Product Viewed',
+      userId: customerId,
+      anonymousId,
+      properties: { product_id: `p-${tag}`, category: 'Hiking Boots' },
+    });
+    await shop.track({
+      type: 'track',
+      event: 'Product Viewed',
+      userId: customerId,
+      properties: { product_id: `p2-${tag}`, category: 'Hiking Boots' },
+    });
+    await shop.track({
+      type: 'track',
+      event: 'Order Completed',
+      userId: customerId,
+      properties: {
+        order_id: `o-${tag}`,
+        revenue: 120,
+        currency: 'EUR',
+        products: [{ product_id: `p-${tag}`, category: 'Hiking Boots' }],
+      },
+    });
+    await shop.track({
+      type: 'track',
+      event: 'Product Reviewed',
+      userId: customerId,
+      properties: { product_id: `p-${tag}`, rating: 5, review_body: 'Great boots' },
+    });
+    await shop.waitForEvents(4);
+
+    const token = await shop.shopperToken(customerId);
+    // The data is really there before erasure: the export shows the decrypted identifiers and the events.
+    const exported = await shop.call('GET', '/v1/me/export', { auth: token });
+    expect(exported.status).toBe(200);
+    const doc = (await exported.json()) as {
+      sections: Record<string, { tables: Record<string, unknown[]> }>;
+    };
+    expect(JSON.stringify(doc.sections.profiles)).toContain(pii.email);
+    expect(doc.sections['event-store']!.tables.events!.length).toBeGreaterThanOrEqual(4);
+
+    const erased = await shop.call('POST', '/v1/me/erase', { auth: token, body: { jurisdiction: 'gdpr' } });
+    expect(erased.status).toBe(200);
+    const status = (await erased.json()) as {
+      status: string;
+      receipt: Parameters<typeof verifyReceipt>[0];
+      targets: { status: string }[];
+    };
+    expect(status.status).toBe('completed');
+    expect(status.targets.every((t) => t.status === 'done')).toBe(true);
+    expect(verifyReceipt(status.receipt)).toBe(true);
+    expect(verifyReceipt({ ...status.receipt, completedAt: status.receipt.completedAt + 1 })).toBe(false);
+
+    // After erasure the shopper's export is empty.
+    const after = (await (await shop.call('GET', '/v1/me/export', { auth: token })).json()) as {
+      sections: Record<string, { tables: Record<string, unknown[]> }>;
+    };
+    for (const [holder, section] of Object.entries(after.sections)) {
+      for (const [table, rows] of Object.entries(section.tables)) {
+        if (holder === 'privacy' && table === 'privacy_requests') continue; // the export request just made
+        expect({ holder, table, rows: rows.length }).toEqual({ holder, table, rows: 0 });
+      }
+    }
+
+    const dataDir = shop.candor.config.dataDir;
+    const pseudonym = createPseudonymizer(shop.candor.config.secrets.pseudonymKey!)('user', customerId);
+    const devicePseudonym = createPseudonymizer(shop.candor.config.secrets.pseudonymKey!)(
+      'device',
+      anonymousId,
+    );
+    await shop.close();
+    expect(allFiles(dataDir).length).toBeGreaterThan(2);
+    const needles = [
+      pii.email,
+      pii.phone,
+      pii.name,
+      pii.address,
+      tag,
+      customerId,
+      pseudonym,
+      devicePseudonym,
+    ];
+    expect(scanFor(dataDir, needles)).toEqual([]);
+  });
+});
