@@ -64,6 +64,20 @@ export default tseslint.config(
     languageOptions: { parserOptions: { projectService: false }, globals: { process: 'readonly' } },
   },
   {
+    // The chat widget: plain browser JavaScript served as-is (one script tag, no build step).
+    files: ['web/chat-widget/**/*.js'],
+    ...tseslint.configs.disableTypeChecked,
+    languageOptions: {
+      parserOptions: { projectService: false },
+      globals: Object.fromEntries(
+        ['window', 'document', 'location', 'fetch', 'URL', 'btoa', 'setTimeout', 'crypto'].map((g) => [
+          g,
+          'readonly',
+        ]),
+      ),
+    },
+  },
+  {
     files: ['scripts/**/*.cjs'],
     languageOptions: { globals: { process: 'readonly', console: 'readonly', require: 'readonly' } },
   },

@@ -9,9 +9,8 @@ import { createPseudonymizer } from '../kernel/crypto.ts';
 import { AppError } from '../kernel/errors.ts';
 import { bundleToTar, isJurisdiction, type PrivacyModule } from '../modules/privacy/index.ts';
 import type { ProfilesModule } from '../modules/profiles/index.ts';
-import { createCandor } from '../server/index.ts';
-import { loadRuntimeConfig } from './cli-config.ts';
-import { cliLogger, globals, type Io } from './program.ts';
+import { cliPath, openCandorForCli } from './admin-client.ts';
+import { globals, setExitCode, type Io } from './program.ts';
 
 async function withPrivacy<T>(
   cmd: Command,
@@ -21,9 +20,11 @@ async function withPrivacy<T>(
     profiles: ProfilesModule;
     pseudonym: (customerId: string) => string;
   }) => Promise<T>,
-): Promise<T> {
-  const config = loadRuntimeConfig(globals(cmd), {}, io.say);
-  const candor = await createCandor(config, { logger: cliLogger(config), jobs: false });
+): Promise<T | undefined> {
+  const session = await openCandorForCli(cmd, io);
+  // A running server did the whole command and its output is printed.
+  if (!session) return undefined;
+  const { candor, config } = session;
   try {
     const privacy = candor.modules.find((m) => m.name === 'privacy') as PrivacyModule | undefined;
     const profiles = candor.modules.find((m) => m.name === 'profiles') as ProfilesModule | undefined;
@@ -33,7 +34,7 @@ async function withPrivacy<T>(
     const pseudonymize = createPseudonymizer(key);
     return await fn({ privacy, profiles, pseudonym: (id) => pseudonymize('user', id) });
   } finally {
-    await candor.close();
+    await session.close();
   }
 }
 
@@ -64,9 +65,10 @@ export function dsarCommands(program: Command, io: Io): void {
           subject,
           jurisdictionOf(opts.jurisdiction),
         );
-        writeFileSync(opts.out, bundleToTar(bundle!), { mode: 0o600 });
+        writeFileSync(cliPath(io, opts.out), bundleToTar(bundle!), { mode: 0o600 });
         return { requestId, out: opts.out, files: 1 + Object.keys(bundle!.csv).length };
       });
+      if (!result) return;
       if (globals(cmd).json) io.out(JSON.stringify(result));
       else io.out(`Wrote ${result.out} (${result.files} files) for request ${result.requestId}.`);
     });
@@ -81,6 +83,7 @@ export function dsarCommands(program: Command, io: Io): void {
         return (await privacy.service.runAsOperator('erase', subject, jurisdictionOf(opts.jurisdiction)))
           .erasure!;
       });
+      if (!status) return;
       if (globals(cmd).json) io.out(JSON.stringify(status.receipt ?? status));
       else if (status.receipt) io.out(JSON.stringify(status.receipt, null, 2));
       else
@@ -90,7 +93,7 @@ export function dsarCommands(program: Command, io: Io): void {
             .map((t) => t.target)
             .join(', ')} pending; it resumes on the next server start or job run.`,
         );
-      if (!status.receipt) process.exitCode = 1;
+      if (!status.receipt) setExitCode(io, 1);
     });
 
   program
@@ -100,6 +103,7 @@ export function dsarCommands(program: Command, io: Io): void {
     .description('Apply every retention policy once.')
     .action(async (_opts: unknown, cmd: Command) => {
       const result = await withPrivacy(cmd, io, ({ privacy }) => privacy.retention.run());
+      if (!result) return;
       if (globals(cmd).json) io.out(JSON.stringify({ classes: result }));
       else
         io.out(

@@ -3,19 +3,36 @@ import { Command, InvalidArgumentError } from 'commander';
 import { pino } from 'pino';
 import { generateSecrets, type RuntimeConfig } from '../kernel/config.ts';
 import { createLogger, type Logger } from '../kernel/logger.ts';
-import { createCandor } from '../server/index.ts';
-import { loadRuntimeConfig, type GlobalOptions } from './cli-config.ts';
+import { openCandorForCli, type InServer } from './admin-client.ts';
+import type { GlobalOptions } from './cli-config.ts';
 import { serveCommand } from './serve.command.ts';
 import { securityCommands } from './security.command.ts';
 import { demoCommand } from './demo.command.ts';
 import { dsarCommands } from './dsar.command.ts';
+import { importCommand } from './import.command.ts';
+import { campaignCommands } from './campaign.command.ts';
+import { evaluateNluCommand } from './commands/evaluate-nlu.ts';
+import { evaluateRecsCommand } from './commands/evaluate-recs.ts';
+import { evaluateFraudCommand } from './commands/evaluate-fraud.ts';
+import { evaluateChurnCommand } from './commands/evaluate-churn.ts';
+import { evaluateSentimentCommand } from './commands/evaluate-sentiment.ts';
 
 export type Io = {
   /** Results (stdout). */
   out: (text: string) => void;
   /** Notices and progress (stderr). */
   say: (line: string) => void;
+  /** Where the exit code goes; the process's own when absent. */
+  exit?: (code: number) => void;
+  /** Set while the command runs inside `candor serve` for the admin endpoint (admin-client.ts). */
+  server?: InServer;
 };
+
+/** Marks the command as failed without throwing (its output stays as printed). */
+export function setExitCode(io: Io, code: number): void {
+  if (io.exit) io.exit(code);
+  else process.exitCode = code;
+}
 
 export const stdio: Io = {
   out: (text) => process.stdout.write(text.endsWith('\n') ? text : `${text}\n`),
@@ -51,16 +68,17 @@ export function buildProgram(io: Io = stdio): Command {
     .exitOverride();
 
   serveCommand(program, io);
+  campaignCommands(program, io);
 
   program
     .command('migrate')
     .description('Apply every pending migration to the stores (safe to run again).')
     .action(async (_opts: unknown, cmd: Command) => {
       const g = globals(cmd);
-      const config = loadRuntimeConfig(g, {}, io.say);
-      const candor = await createCandor(config, { logger: cliLogger(config), jobs: false });
-      const { applied } = candor.migrations;
-      await candor.close();
+      const session = await openCandorForCli(cmd, io);
+      if (!session) return;
+      const { applied } = session.candor.migrations;
+      await session.close();
       if (g.json) io.out(JSON.stringify({ applied }));
       else
         io.out(
@@ -96,7 +114,13 @@ export function buildProgram(io: Io = stdio): Command {
 
   demoCommand(program, io);
   dsarCommands(program, io);
+  importCommand(program, io);
   securityCommands(program, io);
+  evaluateNluCommand(program, io);
+  evaluateRecsCommand(program, io);
+  evaluateFraudCommand(program, io);
+  evaluateChurnCommand(program, io);
+  evaluateSentimentCommand(program, io);
 
   return program;
 }

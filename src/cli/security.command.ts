@@ -12,9 +12,11 @@ import {
   staffCreateCommand,
   type AuthModule,
 } from '../modules/auth/index.ts';
-import { createCandor, type Candor } from '../server/index.ts';
+import { createKeyRing } from '../kernel/crypto.ts';
+import { rotateKeys, type Candor } from '../server/index.ts';
+import { openCandorForCli } from './admin-client.ts';
 import { loadRuntimeConfig } from './cli-config.ts';
-import { cliLogger, globals, type Io } from './program.ts';
+import { globals, setExitCode, type Io } from './program.ts';
 
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
@@ -22,13 +24,19 @@ async function readStdin(): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-async function withCandor<T>(cmd: Command, io: Io, fn: (candor: Candor) => Promise<T>): Promise<T> {
-  const config = loadRuntimeConfig(globals(cmd), {}, io.say);
-  const candor = await createCandor(config, { logger: cliLogger(config), jobs: false });
+/** Runs fn on an open Candor; undefined when a running server did the whole command (already printed). */
+async function withCandor<T>(
+  cmd: Command,
+  io: Io,
+  fn: (candor: Candor) => Promise<T>,
+  forward: { stdin?: string } = {},
+): Promise<T | undefined> {
+  const session = await openCandorForCli(cmd, io, forward);
+  if (!session) return undefined;
   try {
-    return await fn(candor);
+    return await fn(session.candor);
   } finally {
-    await candor.close();
+    await session.close();
   }
 }
 
@@ -56,14 +64,19 @@ export function securityCommands(program: Command, io: Io): void {
           'Pass the password on standard input with --password-stdin (never as an argument).',
         );
       }
-      const password = await readStdin();
-      const result = await withCandor(cmd, io, (candor) =>
-        staffCreateCommand(moduleOf<AuthModule>(candor, 'auth'), {
-          email: opts.email,
-          role: opts.role,
-          password,
-        }),
+      const password = io.server ? (io.server.stdin ?? '') : await readStdin();
+      const result = await withCandor(
+        cmd,
+        io,
+        (candor) =>
+          staffCreateCommand(moduleOf<AuthModule>(candor, 'auth'), {
+            email: opts.email,
+            role: opts.role,
+            password,
+          }),
+        { stdin: password },
       );
+      if (!result) return;
       if (globals(cmd).json) io.out(JSON.stringify(result));
       else
         io.out(
@@ -82,6 +95,7 @@ export function securityCommands(program: Command, io: Io): void {
       const result = await withCandor(cmd, io, (candor) =>
         sourceCreateCommand(moduleOf<AuthModule>(candor, 'auth'), { name: opts.name }),
       );
+      if (!result) return;
       if (globals(cmd).json) io.out(JSON.stringify(result));
       else io.out(`Source ${result.sourceId}\nWrite key (shown once): ${result.writeKey}`);
     });
@@ -97,6 +111,35 @@ export function securityCommands(program: Command, io: Io): void {
       io.out(globals(cmd).json ? JSON.stringify(result) : result.token);
     });
 
+  const keys = program.command('keys').description('Encryption keys.');
+  keys
+    .command('rotate')
+    .description(
+      'Re-wrap every stored data key under the primary KEK (CANDOR_KEK); afterwards the old KEK can be removed from CANDOR_PREVIOUS_KEKS.',
+    )
+    .action(async (_opts: unknown, cmd: Command) => {
+      const result = await withCandor(cmd, io, async (candor) => {
+        const { secrets } = candor.config;
+        if (!secrets.kek)
+          throw new AppError('missing_secret', 'Set CANDOR_KEK to the new key-encryption key first.');
+        const rotated = await rotateKeys(
+          candor.stores.state,
+          createKeyRing(secrets.kek, secrets.previousKeks),
+        );
+        await moduleOf<AuditModule>(candor, 'audit').service.record({
+          action: 'keys.rotate',
+          actor: 'system:cli',
+          target: `kek:${rotated.primaryKek}`,
+          outcome: 'success',
+          details: { rewrapped: rotated.total },
+        });
+        return rotated;
+      });
+      if (!result) return;
+      if (globals(cmd).json) io.out(JSON.stringify(result));
+      else io.out(`Re-wrapped ${result.total} keys under KEK ${result.primaryKek}.`);
+    });
+
   const audit = program.command('audit').description('The tamper-evident audit log.');
   audit
     .command('verify')
@@ -105,6 +148,7 @@ export function securityCommands(program: Command, io: Io): void {
       const result = await withCandor(cmd, io, (candor) =>
         moduleOf<AuditModule>(candor, 'audit').service.verify(),
       );
+      if (!result) return;
       const doc = {
         ok: result.ok,
         entries: result.entries,
@@ -118,6 +162,6 @@ export function securityCommands(program: Command, io: Io): void {
             ? `Audit chain intact: ${result.entries} entries, ${result.checkpoints} signed checkpoints.`
             : `Audit chain BROKEN at entry ${result.firstBroken}: ${result.reason}`,
         );
-      if (!result.ok) process.exitCode = 1;
+      if (!result.ok) setExitCode(io, 1);
     });
 }

@@ -1,9 +1,17 @@
 /** `candor serve`: HTTP, jobs and the embedded stores in one process (or one role in server mode). */
 import type { Command } from 'commander';
-import { createCandor, startServer } from '../server/index.ts';
+import {
+  createCandor,
+  isEmbedded,
+  planRole,
+  startAdminListener,
+  startServer,
+  type AdminListener,
+} from '../server/index.ts';
+import { createAdminRunner } from './admin-client.ts';
 import { DEMO_DEFAULTS } from '../flows/demo/index.ts';
 import { loadRuntimeConfig } from './cli-config.ts';
-import { isEmptyShop, loadDemoInto } from './demo.command.ts';
+import { demoSummaryLine, isEmptyShop, loadDemoInto } from './demo.command.ts';
 import { cliLogger, globals, integer, type Io } from './program.ts';
 
 type ServeOptions = { port?: number; host?: string; demo?: boolean; role?: string };
@@ -25,22 +33,43 @@ export function serveCommand(program: Command, io: Io): void {
       const config = loadRuntimeConfig(g, overrides, io.say);
       const logger = cliLogger(config);
       const candor = await createCandor(config, { logger });
-
-      if (opts.demo && config.role !== 'api') {
+      // From now on this process owns the data directory: other commands on it run through this one.
+      let admin: AdminListener | undefined;
+      const closeAll = async () => {
+        await admin?.close();
+        await candor.close();
+      };
+      if (isEmbedded(config)) {
         try {
-          if (await isEmptyShop(candor)) {
-            io.say('Empty data directory: generating the demo shop (first start only).');
-            const s = await loadDemoInto(candor, { ...DEMO_DEFAULTS }, io);
-            io.say(`Demo shop loaded: ${s.catalog.products} products, ${s.events.stored} events.`);
-          }
+          admin = await startAdminListener(candor, createAdminRunner(candor));
         } catch (err) {
           await candor.close();
           throw err;
         }
       }
 
-      if (config.role === 'worker') {
-        io.say('Candor worker is running (jobs only, no HTTP). Stop it with Ctrl+C.');
+      if (opts.demo && config.role !== 'api') {
+        try {
+          if (await isEmptyShop(candor)) {
+            io.say('Empty data directory: generating the demo shop (first start only).');
+            const t0 = performance.now();
+            const s = await loadDemoInto(candor, { ...DEMO_DEFAULTS }, io);
+            io.say(demoSummaryLine(s, { ...DEMO_DEFAULTS }, performance.now() - t0));
+          }
+        } catch (err) {
+          await closeAll();
+          throw err;
+        }
+      }
+
+      const plan = planRole(config);
+      if (!plan.http) {
+        io.say(
+          plan.consumeStream
+            ? 'Candor worker is running (stream consumer and jobs, no HTTP). Stop it with Ctrl+C.'
+            : 'Candor worker is running (jobs only, no HTTP). Stop it with Ctrl+C.',
+        );
+        if (g.json) io.out(JSON.stringify({ role: plan.role, pid: process.pid }));
         await new Promise<void>((resolve) => {
           const stop = () => {
             process.off('SIGINT', stop);
@@ -50,7 +79,7 @@ export function serveCommand(program: Command, io: Io): void {
           process.on('SIGINT', stop);
           process.on('SIGTERM', stop);
         });
-        await candor.close();
+        await closeAll();
         return;
       }
 
@@ -59,9 +88,10 @@ export function serveCommand(program: Command, io: Io): void {
         running = await startServer(candor, {
           handleSignals: true,
           print: (line) => (g.json ? io.say(line) : io.out(line)),
+          ...(admin ? { admin } : {}),
         });
       } catch (err) {
-        await candor.close();
+        await closeAll();
         throw err;
       }
       if (g.json) io.out(JSON.stringify({ url: running.url }));

@@ -45,6 +45,18 @@ const SECRET_ENV: Record<SecretName | 'previousKeks', string> = {
   signingKey: 'CANDOR_SIGNING_KEY',
 };
 
+/** A Meta messaging channel (WhatsApp Cloud API or Instagram Messaging) for the chatbot. */
+const MessagingChannelSchema = z.object({
+  verifyToken: z.string().min(8, 'use a verify token of at least 8 characters'),
+  appSecret: z.string().min(8),
+  accessToken: z.string().min(8),
+  baseUrl: z.string().url().optional(),
+  apiVersion: z
+    .string()
+    .regex(/^v\d+\.\d+$/, 'like v21.0')
+    .optional(),
+});
+
 export const ConfigSchema = z.object({
   env: z.enum(['development', 'test', 'production']).default('development'),
   dataDir: z.string().min(1).default('./.candor-data'),
@@ -55,6 +67,11 @@ export const ConfigSchema = z.object({
   stateUrl: z.string().optional(),
   /** postgres://… for server mode; absent means DuckDB in the data directory. */
   eventsUrl: z.string().optional(),
+  /** PostgreSQL schema for both stores (several installations, or isolated tests, in one database). */
+  pgSchema: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'use lower-case letters, digits and underscores')
+    .optional(),
   /** nats://… for server mode; absent means the in-process queue. */
   streamUrl: z.string().optional(),
   /** redis://… to share rate limits between API processes. */
@@ -69,13 +86,36 @@ export const ConfigSchema = z.object({
   /** How long shutdown waits for in-flight requests, in ms. */
   shutdownGraceMs: z.coerce.number().int().nonnegative().default(10_000),
   tls: z.object({ certFile: z.string(), keyFile: z.string() }).optional(),
+  /** Overrides of the token-bucket limits by bucket name (see src/modules/auth/route-limits.ts). */
+  rateLimits: z
+    .record(z.string(), z.object({ capacity: z.number().positive(), refillPerSec: z.number().positive() }))
+    .optional(),
   publicUrl: z.string().url().optional(),
+  /** SMTP relay for e-mail campaigns, e.g. smtp://user:pass@relay.example:587, and the From address. */
+  smtpUrl: z.string().url().optional(),
+  smtpFrom: z.string().min(3).optional(),
   privacy: z
     .object({
       /** Aggregates over fewer shoppers than this are suppressed for non-privileged roles. */
       kAnonymity: z.coerce.number().int().min(1).default(10),
     })
     .default({ kAnonymity: 10 }),
+  /** The chatbot's optional outside connections (set in the config file; each is off when absent). */
+  chatbot: z
+    .object({
+      whatsapp: z.lazy(() => MessagingChannelSchema).optional(),
+      instagram: z.lazy(() => MessagingChannelSchema).optional(),
+      /** OpenAI-compatible endpoint that phrases FAQ answers (only FAQ text + the redacted turn are sent). */
+      llm: z
+        .object({
+          baseUrl: z.string().url(),
+          model: z.string().min(1),
+          apiKey: z.string().min(1).optional(),
+          timeoutMs: z.number().int().positive().optional(),
+        })
+        .optional(),
+    })
+    .optional(),
   secrets: SecretsSchema.default({ previousKeks: [] }),
 });
 
@@ -102,10 +142,13 @@ function fromEnv(env: Env): Record<string, unknown> {
   set('stateUrl', env.CANDOR_STATE_URL);
   set('eventsUrl', env.CANDOR_EVENTS_URL);
   set('streamUrl', env.CANDOR_STREAM_URL);
+  set('pgSchema', env.CANDOR_PG_SCHEMA);
   set('redisUrl', env.CANDOR_REDIS_URL);
   set('logLevel', env.CANDOR_LOG_LEVEL);
   set('bodyLimitBytes', env.CANDOR_BODY_LIMIT_BYTES);
   set('publicUrl', env.CANDOR_PUBLIC_URL);
+  set('smtpUrl', env.CANDOR_SMTP_URL);
+  set('smtpFrom', env.CANDOR_SMTP_FROM);
   if (env.CANDOR_TLS_CERT_FILE && env.CANDOR_TLS_KEY_FILE) {
     out.tls = { certFile: env.CANDOR_TLS_CERT_FILE, keyFile: env.CANDOR_TLS_KEY_FILE };
   }

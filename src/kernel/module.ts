@@ -11,6 +11,8 @@ export type CandorModule = {
   readonly name: string;
   /** Migrations keyed by a globally unique, ordered name: `<module>-NNNN-<what>`. */
   readonly migrations?: Record<string, Migration>;
+  /** Mounts cross-cutting middleware (rate limits) before any module's routes, whatever the module order. */
+  middleware?(router: Router): void;
   /** Mounts the module's HTTP routes (with their zod/OpenAPI schemas). */
   routes?(router: Router): void;
   /** Background job handlers by job kind. */

@@ -8,7 +8,7 @@ import type { Context, MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import { methodNotAllowed } from 'hono/method-not-allowed';
-import { routePath } from 'hono/route';
+import { matchedRoutes } from 'hono/route';
 import type { ZodError } from 'zod';
 import type { RuntimeConfig } from '../kernel/config.ts';
 import { AppError, ERROR_STATUS, errorBody, isAppError, type ErrorCode } from '../kernel/errors.ts';
@@ -183,7 +183,7 @@ export function createApp(context: AppContext): Router {
     c.set('principal', undefined);
     await next();
     c.res.headers.set('X-Request-Id', requestId);
-    const route = routeLabel(routePath(c as Context, -1));
+    const route = routeLabel(c as Context);
     const status = c.res.status;
     const ms = Math.round((performance.now() - started) * 100) / 100;
     const code = errorCodes.get(c);
@@ -248,6 +248,8 @@ export function createApp(context: AppContext): Router {
       // Internals go to the log (with the request id), never to the caller.
       log.error({ err, code: e.code }, 'request error');
       const safe = OPAQUE_CODES.has(e.code) ? new AppError(e.code, publicMessage(e.code)) : e;
+      // A 503 tells the client when to come back (backpressure); other 5xx have nothing to promise.
+      if (e.retryAfter !== undefined) c.header('Retry-After', String(e.retryAfter));
       return c.json(errorBody(safe, requestId), status);
     }
     const headers: Record<string, string> = {};
@@ -282,6 +284,7 @@ export function createApp(context: AppContext): Router {
     c.text(metrics.render(), 200, { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8' }),
   );
 
+  for (const m of context.modules) m.middleware?.(app);
   for (const m of context.modules) m.routes?.(app);
 
   let document: unknown;
@@ -315,7 +318,13 @@ function publicMessage(code: ErrorCode): string {
     : 'Something went wrong on our side. Retry later; the request id identifies it.';
 }
 
-/** The matched route pattern, or `unmatched`, so metrics and logs never hold concrete paths. */
-function routeLabel(path: string): string {
-  return path === '' || path === '*' || path === '/*' ? 'unmatched' : path;
+/**
+ * The matched route pattern, or `unmatched`, so metrics and logs never hold concrete paths. Catch-all
+ * middleware (method ALL, e.g. the web apps mounted after every route) is not a route and never a label.
+ */
+function routeLabel(c: Context): string {
+  const route = matchedRoutes(c)
+    .filter((r) => r.method !== 'ALL' && r.path !== '*' && r.path !== '/*' && r.path !== '')
+    .at(-1);
+  return route?.path ?? 'unmatched';
 }

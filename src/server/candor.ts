@@ -18,6 +18,8 @@ import type { ModuleContext } from './context.ts';
 import { createDenyAllGuards } from './guards.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import { createModules } from './modules.ts';
+import { planRole } from './roles.ts';
+import { mountWeb } from './web.ts';
 
 export type CandorOptions = {
   logger?: Logger;
@@ -91,6 +93,8 @@ function secret(config: RuntimeConfig, name: 'kek' | 'pseudonymKey'): string {
 export async function createCandor(config: RuntimeConfig, options: CandorOptions = {}): Promise<Candor> {
   const logger = options.logger ?? createLogger({ level: config.logLevel });
   const clock = options.clock ?? systemClock;
+  // Refuses a role split that cannot work (separate processes on embedded files) before opening anything.
+  const plan = planRole(config);
   const metrics = createMetrics();
   metrics.gauge('process_resident_memory_bytes', 'Resident set size of the process.', () =>
     process.memoryUsage.rss(),
@@ -102,6 +106,7 @@ export async function createCandor(config: RuntimeConfig, options: CandorOptions
     state: metrics.instrument('state', opened.state),
     events: metrics.instrument('events', opened.events),
     jobs: metrics.instrument('jobs', opened.jobs),
+    ...(opened.stream ? { stream: metrics.instrument('stream', opened.stream) } : {}),
     close: () => opened.close(),
   };
 
@@ -147,13 +152,14 @@ export async function createCandor(config: RuntimeConfig, options: CandorOptions
     if (migrations.applied.length > 0) logger.info({ applied: migrations.applied }, 'migrations applied');
 
     const app = createApp({ config, logger, stores, modules, metrics });
+    mountWeb(app);
 
     for (const m of modules) {
       await m.start?.();
       stopped.push(m);
     }
 
-    const runJobs = options.jobs ?? config.role !== 'api';
+    const runJobs = options.jobs ?? plan.jobs;
     if (runJobs) {
       for (const m of modules) {
         for (const s of m.schedules ?? []) await stores.jobs.schedule(s.name, s.kind, s.everyMs, s.payload);

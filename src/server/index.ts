@@ -4,4 +4,18 @@ export type { ModuleContext } from './context.ts';
 export { createDenyAllGuards } from './guards.ts';
 export { createMetrics, type Metrics } from './metrics.ts';
 export { createModules } from './modules.ts';
+export { planRole, type RolePlan } from './roles.ts';
 export { startServer, type RunningServer, type StartServerOptions } from './start-server.ts';
+export {
+  ADMIN_FILE,
+  adminFilePath,
+  isEmbedded,
+  readAdminFile,
+  startAdminListener,
+  type AdminFile,
+  type AdminListener,
+  type AdminRunRequest,
+  type AdminRunner,
+  type AdminSink,
+} from './admin.ts';
+export { rotateKeys, WRAPPED_KEY_COLUMNS, type RotationResult } from './key-rotation.ts';

@@ -4,22 +4,29 @@
  */
 import { AppError } from '../kernel/errors.ts';
 import type { CandorModule } from '../kernel/module.ts';
+import { createAnalyticsModule } from '../modules/analytics/index.ts';
 import { createAuditModule, type AuditModule } from '../modules/audit/index.ts';
-import { createAuthModule } from '../modules/auth/index.ts';
+import { createAuthModule, ipKey } from '../modules/auth/index.ts';
 import { createCatalogModule } from '../modules/catalog/index.ts';
+import { createChatbotModule } from '../modules/chatbot/index.ts';
+import { createFraudModule } from '../modules/fraud/index.ts';
 import { createConsentModule } from '../modules/consent/index.ts';
 import { createIngestModule } from '../modules/ingest/index.ts';
+import { createMarketingModule } from '../modules/marketing/index.ts';
 import {
   createDsarStore,
+  createEventPurges,
   createHolderRegistry,
   createPrivacyModule,
   type PrivacyModule,
 } from '../modules/privacy/index.ts';
-import { createProfilesModule } from '../modules/profiles/index.ts';
+import { createProfilesModule, tagOf } from '../modules/profiles/index.ts';
+import { createRecommendModule } from '../modules/recommend/index.ts';
 import type { Purpose } from '../modules/consent/index.ts';
 import { createExportFlow } from '../flows/dsar-export/index.ts';
 import { createErasureFlow } from '../flows/dsar-erase/index.ts';
 import type { ModuleContext } from './context.ts';
+import { planRole } from './roles.ts';
 
 /** resolveSecrets guarantees every secret; this keeps the types honest about it. */
 function required(value: string | undefined, name: string): string {
@@ -51,6 +58,7 @@ export function createModules(context: ModuleContext): CandorModule[] {
       sessionSecret: required(config.secrets.sessionSecret, 'sessionSecret'),
       shopperTokenSecret: required(config.secrets.shopperTokenSecret, 'shopperTokenSecret'),
       redisUrl: config.redisUrl,
+      ...(config.rateLimits ? { rateLimits: config.rateLimits } : {}),
     },
   );
   const guards = context.guards ?? auth.guards;
@@ -148,13 +156,17 @@ export function createModules(context: ModuleContext): CandorModule[] {
       pseudonymize: context.pseudonymize,
       consent: consent.reader,
       vault: {
-        storeIdentifiers: (subjectId, identifiers) => profiles.storeIdentifiers(subjectId, identifiers),
+        prepareIdentifiers: (subjectId, identifiers) =>
+          profiles.vault.prepareIdentifiers(subjectId, identifiers),
       },
-      identity: { link: async (input) => void (await profiles.identity.link(input)) },
+      identity: { prepareLink: (input) => profiles.identity.prepareLink(input) },
       guards,
+      keyRing: context.keyRing,
       authenticateWriteKey: auth.authenticateWriteKey.bind(auth),
+      // Server mode: publish to the stream; workers consume it (src/server/roles.ts).
+      ...(stores.stream && planRole(config).publishToStream ? { stream: stores.stream } : {}),
     },
-    {},
+    { consumeStream: planRole(config).consumeStream },
   );
   const lateP: { privacy?: PrivacyModule } = {};
   const exportFlow = createExportFlow({
@@ -163,8 +175,15 @@ export function createModules(context: ModuleContext): CandorModule[] {
     retentionPolicies: () => lateP.privacy!.retention.policies(),
     processors: () => lateP.privacy!.processing.listProcessors(),
   });
+  const purges = createEventPurges({
+    state: stores.state,
+    events: stores.events,
+    clock,
+    logger: logger.child({ component: 'events-purge' }),
+  });
   const erasureFlow = createErasureFlow(
     {
+      purges,
       state: stores.state,
       events: stores.events,
       registry,
@@ -178,6 +197,7 @@ export function createModules(context: ModuleContext): CandorModule[] {
   );
   const privacy = createPrivacyModule(
     {
+      purges,
       state: stores.state,
       events: stores.events,
       jobs: stores.jobs,
@@ -203,5 +223,224 @@ export function createModules(context: ModuleContext): CandorModule[] {
     { state: stores.state, guards, logger: logger.child({ module: 'catalog' }), clock },
     {},
   );
-  return [audit, auth, catalog, consent, ingest, profiles, privacy];
+  const fraud = createFraudModule(
+    {
+      state: stores.state,
+      clock,
+      logger: logger.child({ module: 'fraud' }),
+      guards,
+      pseudonymize: context.pseudonymize,
+      audit: auditWriter,
+      // Prices in minor units and the category path, as the catalogue holds them.
+      catalog: {
+        prices: async (ids) =>
+          new Map(
+            (await catalog.service.getProducts(ids)).map((p) => [
+              p.id,
+              { price: p.price, currency: p.currency, category: p.categoryPath.join('/') || null },
+            ]),
+          ),
+      },
+    },
+    {},
+  );
+  registry.register(fraud.holder);
+  const recommend = createRecommendModule(
+    {
+      state: stores.state,
+      events: stores.events,
+      catalog: catalog.service,
+      personalisation: { isPersonalised: (ids) => profiles.isPersonalised({ subjectIds: [...ids] }) },
+      interests: {
+        of: async (ids) => (await profiles.profiles.interests({ subjectIds: [...ids] })).interests,
+        tagOf,
+      },
+      // The same pseudonyms ingestion stores events under (namespaces of pseudonymise-event.step).
+      subjectsOf: (q) => [
+        ...(q.userId !== undefined ? [context.pseudonymize('user', q.userId)] : []),
+        ...(q.anonymousId !== undefined ? [context.pseudonymize('device', q.anonymousId)] : []),
+      ],
+      guards,
+      clock,
+      logger: logger.child({ module: 'recommend' }),
+      registry,
+    },
+    {},
+  );
+  const chatbot = createChatbotModule(
+    {
+      state: stores.state,
+      clock,
+      logger: logger.child({ module: 'chatbot' }),
+      guards,
+      registry,
+      rateLimit: (options) => auth.rateLimit(options),
+      clientKey: (c) => ipKey(c, context.pseudonymize),
+      // A shopper's report in the chat opens a fraud case for the security team.
+      fraud: {
+        openCase: async ({ subjectId, conversationId }) => {
+          const opened = await fraud.service.openCase(
+            { source: 'shopper_report', kind: 'unrecognised_charge', ...(subjectId ? { subjectId } : {}) },
+            `chatbot:${conversationId}`,
+          );
+          return { caseId: opened.id };
+        },
+      },
+      // Product names for entity extraction and product questions (first 5,000 active products, cached).
+      products: async () => {
+        const out: { id: string; titles: string[]; price: number; currency: string; stock: number }[] = [];
+        let cursor: string | undefined;
+        do {
+          const page = await catalog.service.listProducts({}, { limit: 500, cursor });
+          for (const p of page.items)
+            out.push({
+              id: p.id,
+              titles: [p.title.en, p.title.id, p.title.zh].filter((t): t is string => !!t),
+              price: p.price,
+              currency: p.currency,
+              stock: p.stock,
+            });
+          cursor = page.nextCursor ?? undefined;
+        } while (cursor && out.length < 5000);
+        return out;
+      },
+    },
+    {
+      ...(config.chatbot?.whatsapp || config.chatbot?.instagram
+        ? {
+            channels: {
+              ...(config.chatbot.whatsapp ? { whatsapp: config.chatbot.whatsapp } : {}),
+              ...(config.chatbot.instagram ? { instagram: config.chatbot.instagram } : {}),
+            },
+          }
+        : {}),
+      ...(config.chatbot?.llm ? { llm: config.chatbot.llm } : {}),
+    },
+  );
+  // Experiments and loyalty; shoppers are the same pseudonyms ingestion stores (user / device namespaces).
+  const marketing = createMarketingModule(
+    {
+      state: stores.state,
+      clock,
+      logger: logger.child({ module: 'marketing' }),
+      guards,
+      subjectOf: (who) =>
+        who.userId !== undefined
+          ? context.pseudonymize('user', who.userId)
+          : context.pseudonymize('device', who.anonymousId ?? ''),
+      registry,
+      events: stores.events,
+      // Segments and campaigns see profiles only through isPersonalised, the vault only for the send's purpose.
+      audience: {
+        linked: async (id) => (await profiles.resolveSubject(id)).subjectIds,
+        isPersonalised: (ids) => profiles.isPersonalised({ subjectIds: [...ids] }),
+        profileOf: async (ids) => {
+          const subject = { subjectIds: [...ids] };
+          const traits = Object.fromEntries(
+            (await profiles.profiles.traits(subject)).map((t) => [t.trait, t.value]),
+          );
+          const { interests } = await profiles.profiles.interests(subject);
+          return { traits, interests: interests.map((i) => i.tag) };
+        },
+        consentAt: async (ids, purpose, ts) =>
+          (await consent.reader.stateAt(ids, purpose as Purpose, ts)).granted,
+        contactOf: async (ids, purpose) => {
+          const pii = await profiles.vault.readForSubject(ids);
+          await auditWriter.record({
+            actor: 'system:campaigns',
+            action: 'pii.read',
+            target: (await profiles.vault.keyIdOf(ids[0] ?? '')) ?? null,
+            purpose,
+            outcome: 'success',
+            details: { fields: 'email,name' },
+          });
+          return { email: pii.email ?? null, name: pii.name ?? null, locale: null, timeZone: null };
+        },
+        products: async (ids, personalised, limit) => {
+          const { items } = await recommend.service.recommend({
+            surface: 'for-you',
+            subjectIds: personalised ? ids : [],
+            limit,
+          });
+          // Product blocks show the catalogue title, not the id.
+          const byId = new Map(
+            (await catalog.service.getProducts(items.map((i) => i.itemId))).map((p) => [p.id, p]),
+          );
+          return items.map((i) => {
+            const t = byId.get(i.itemId)?.title;
+            return { id: i.itemId, title: t?.en ?? t?.id ?? t?.zh ?? i.itemId };
+          });
+        },
+        logShare: (entry) => privacy.processing.logShare(entry),
+      },
+    },
+    {
+      segments: { kAnonymity: config.privacy.kAnonymity },
+      campaigns: {
+        secret: required(config.secrets.sessionSecret, 'sessionSecret'),
+        publicUrl: config.publicUrl ?? 'http://127.0.0.1:3000',
+        shopName: config.publicUrl ? new URL(config.publicUrl).host : 'our shop',
+        smtp: smtpOf(config.smtpUrl, config.smtpFrom),
+      },
+    },
+  );
+  return [
+    audit,
+    auth,
+    marketing,
+    catalog,
+    chatbot,
+    fraud,
+    recommend,
+    consent,
+    ingest,
+    profiles,
+    privacy,
+    createAnalyticsModule(
+      {
+        events: stores.events,
+        state: stores.state,
+        clock,
+        logger: logger.child({ module: 'analytics' }),
+        guards,
+        // Declared traits only, and only while the shopper's personalisation consent (under which they
+        // were declared) still stands: a withdrawal drops the shopper from the next answer.
+        demographics: async (subjectIds) => {
+          const out = new Map<string, { ageBand?: string; gender?: string; region?: string }>();
+          const now = clock.now().getTime();
+          for (const id of subjectIds) {
+            const traits = (await profiles.profiles.traits({ subjectIds: [id] })).filter(
+              (t) => t.source === 'declared' && typeof t.value === 'string',
+            );
+            if (traits.length === 0) continue;
+            if (!(await consent.reader.stateAt([id], 'personalization', now)).granted) continue;
+            const v = (name: string) => traits.find((t) => t.trait === name)?.value as string | undefined;
+            const age = v('age_band');
+            const gender = v('gender');
+            const region = v('region');
+            out.set(id, {
+              ...(age !== undefined ? { ageBand: age } : {}),
+              ...(gender !== undefined ? { gender } : {}),
+              ...(region !== undefined ? { region } : {}),
+            });
+          }
+          return out;
+        },
+      },
+      { kAnonymity: config.privacy.kAnonymity },
+    ),
+  ];
+}
+
+/** nodemailer settings from CANDOR_SMTP_URL (smtp:// or smtps://) and CANDOR_SMTP_FROM. */
+function smtpOf(url: string | undefined, from: string | undefined) {
+  if (!url) return undefined;
+  const u = new URL(url);
+  return {
+    host: u.hostname,
+    port: Number(u.port || (u.protocol === 'smtps:' ? 465 : 587)),
+    secure: u.protocol === 'smtps:',
+    ...(u.username ? { user: decodeURIComponent(u.username), password: decodeURIComponent(u.password) } : {}),
+    from: from ?? `no-reply@${u.hostname}`,
+  };
 }

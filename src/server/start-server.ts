@@ -12,6 +12,7 @@ import {
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { getRequestListener } from '@hono/node-server';
+import type { AdminListener } from './admin.ts';
 import type { Candor } from './candor.ts';
 
 export type StartServerOptions = {
@@ -23,6 +24,8 @@ export type StartServerOptions = {
   handleSignals?: boolean;
   /** Where the "is running" line goes; stdout by default. */
   print?: (line: string) => void;
+  /** The loopback admin listener of this process (admin.ts); shutdown closes it first. */
+  admin?: AdminListener;
 };
 
 export type RunningServer = {
@@ -100,6 +103,8 @@ export async function startServer(candor: Candor, options: StartServerOptions = 
   const shutdown = (reason = 'requested') =>
     (shuttingDown ??= (async () => {
       logger.info({ reason, inFlight }, 'shutting down');
+      // First, so CLI commands stop forwarding here and wait for the stores instead.
+      await options.admin?.close();
       const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       await drain();

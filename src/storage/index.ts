@@ -14,6 +14,7 @@ export {
   type PostgresEventStoreOptions,
 } from './adapters/postgres/postgres.event-store.ts';
 export { createMemoryStream, type MemoryStreamOptions } from './adapters/memory-stream/memory.stream.ts';
+export { createNatsStream, natsOptionsFromUrl, type NatsStreamOptions } from './adapters/nats/nats.stream.ts';
 export { createJobs, backoffDelay, type JobsOptions, type JobTables } from './jobs/jobs.ts';
 export { jobsMigrations } from './jobs/jobs.migrations.ts';
 export {

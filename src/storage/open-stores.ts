@@ -11,8 +11,9 @@ import { openDuckDbEventStore } from './adapters/duckdb/duckdb.event-store.ts';
 import { openPostgresEventStore } from './adapters/postgres/postgres.event-store.ts';
 import { openPostgresStateStore } from './adapters/postgres/postgres.state-store.ts';
 import { openSqliteStateStore } from './adapters/sqlite/sqlite.state-store.ts';
+import { createNatsStream, natsOptionsFromUrl } from './adapters/nats/nats.stream.ts';
 import { createJobs, type JobsOptions } from './jobs/jobs.ts';
-import type { EventStore, StateStore, Stores } from './ports.ts';
+import type { EventStore, StateStore, Stores, Stream } from './ports.ts';
 
 export type OpenStoresOptions = {
   clock?: Clock;
@@ -35,7 +36,8 @@ function isPostgresUrl(url: string, setting: string): boolean {
 export async function openStores(config: RuntimeConfig, options: OpenStoresOptions = {}): Promise<Stores> {
   const dataDir = path.resolve(config.dataDir);
   mkdirSync(dataDir, { recursive: true });
-  const schema = options.pgSchema ? { schema: options.pgSchema } : {};
+  const pgSchema = options.pgSchema ?? config.pgSchema;
+  const schema = pgSchema ? { schema: pgSchema } : {};
 
   const state: StateStore =
     config.stateUrl && isPostgresUrl(config.stateUrl, 'stateUrl (CANDOR_STATE_URL)')
@@ -53,14 +55,33 @@ export async function openStores(config: RuntimeConfig, options: OpenStoresOptio
     throw error;
   }
 
+  // Server mode: with a stream URL, ingestion goes through NATS JetStream (src/server/roles.ts).
+  let stream: Stream | undefined;
+  if (config.streamUrl) {
+    try {
+      stream = await createNatsStream({
+        ...natsOptionsFromUrl(config.streamUrl),
+        name: `candor-${config.role}`,
+      });
+    } catch (error) {
+      await Promise.allSettled([events.close(), state.close()]);
+      throw error;
+    }
+  }
+
   const jobs = createJobs(state, options.clock ?? systemClock, options.jobs ?? {});
   let closing: Promise<void> | null = null;
   return {
     state,
     events,
     jobs,
+    ...(stream ? { stream } : {}),
     close() {
-      closing ??= Promise.allSettled([events.close(), state.close()]).then((results) => {
+      closing ??= (async () => {
+        // The stream first: its consumers write to the stores.
+        await stream?.close().catch(() => undefined);
+        return Promise.allSettled([events.close(), state.close()]);
+      })().then((results) => {
         const failed = results.find((r) => r.status === 'rejected');
         if (failed) throw failed.reason;
       });

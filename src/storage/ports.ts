@@ -87,8 +87,16 @@ export type EventStore = {
   ping(): Promise<void>;
   /** Makes deleted data physically gone from files (DuckDB CHECKPOINT, PostgreSQL VACUUM). */
   compact(): Promise<void>;
+  /**
+   * Removes deleted rows' bytes from storage for good (erasure's residual-data guarantee). DuckDB rewrites
+   * the whole file (queries and appends wait meanwhile; seconds per million events); PostgreSQL runs a
+   * plain VACUUM and relies on its own reuse of the freed space (`rewritten: false`).
+   */
+  purge(): Promise<PurgeResult>;
   close(): Promise<void>;
 };
+
+export type PurgeResult = { rewritten: boolean; bytesBefore: number; bytesAfter: number };
 
 /** snake_case row shape of the `events` table, as analytical SQL sees it. */
 export type EventRow = {
@@ -186,5 +194,7 @@ export type Stores = {
   state: StateStore;
   events: EventStore;
   jobs: Jobs;
+  /** The ingestion stream in server mode (CANDOR_STREAM_URL); absent in the embedded mode. */
+  stream?: Stream;
   close(): Promise<void>;
 };

@@ -1,6 +1,7 @@
 /** A real installation in a temp directory, driven over HTTP the way a shop and a shopper would. */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
+import type { Clock } from '../../src/kernel/clock.ts';
 import { testConfig } from '../../src/kernel/config.ts';
 import { createLogger } from '../../src/kernel/logger.ts';
 import { createCandor, type Candor } from '../../src/server/index.ts';
@@ -23,13 +24,21 @@ export type Shop = {
   close(): Promise<void>;
 };
 
+export type ShopOptions = {
+  clock?: Clock;
+  /** Server mode: both stores on this PostgreSQL database, in this schema. */
+  pg?: { url: string; schema: string };
+};
+
 export async function openShop(
   dir: TempDir = makeTempDir('candor-privacy'),
   secrets?: Record<string, unknown>,
+  options: ShopOptions = {},
 ): Promise<Shop> {
   const config = testConfig(path.join(dir.path, 'data'), {
     logLevel: 'info',
     ...(secrets ? { secrets } : {}),
+    ...(options.pg ? { stateUrl: options.pg.url, eventsUrl: options.pg.url } : {}),
   });
   const logFile = path.join(dir.path, 'data', 'candor.log');
   const { pino } = await import('pino');
@@ -37,7 +46,12 @@ export async function openShop(
     level: 'info',
     destination: pino.destination({ dest: logFile, sync: true, mkdir: true }),
   });
-  const candor = await createCandor(config, { logger, jobs: false });
+  const candor = await createCandor(config, {
+    logger,
+    jobs: false,
+    ...(options.clock ? { clock: options.clock } : {}),
+    ...(options.pg ? { storeOptions: { pgSchema: options.pg.schema } } : {}),
+  });
   const mod = <T>(name: string) => candor.modules.find((m) => m.name === name) as T;
   const auth = mod<AuthModule>('auth');
   const { writeKey } = await auth.keys.createSource(`web-${Date.now()}`, 'system:test');

@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { verifyReceipt } from '../../src/flows/dsar-erase/index.ts';
 import { createPseudonymizer } from '../../src/kernel/crypto.ts';
+import { makeEvent } from '../../src/storage/contract/event-store.contract.ts';
 import { allFiles, openShop, scanFor, type Shop } from './helpers.ts';
 
 let shop: Shop | undefined;
@@ -124,5 +125,75 @@ describe('issue 4: erasure leaves no residual data', () => {
       devicePseudonym,
     ];
     expect(scanFor(dataDir, needles)).toEqual([]);
+  });
+
+  it('purges an erased shopper whose events share row groups with other shoppers', async () => {
+    shop = await openShop();
+    const tag = randomBytes(6).toString('hex');
+    const customerId = `cust-${tag}`;
+    const anonymousId = `dev-${tag}`;
+    const email = `yara.${tag}@example.test`;
+    const events = shop.candor.stores.events;
+    // Other shoppers' events before and after the erased one's, so all of them share one row group and
+    // the erased shopper's rows are a small part of it (DuckDB does not rewrite such a row group on delete).
+    const others = (from: number) =>
+      Array.from({ length: 6_000 }, (_, i) =>
+        makeEvent(from + i, {
+          eventId: `bg-${tag}-${from + i}`,
+          subjectId: `other-${(from + i) % 150}`,
+          ts: Date.now() - 86_400_000 + from + i,
+        }),
+      );
+    await events.append(others(0));
+    expect(
+      (
+        await shop.call('POST', '/v1/consent', {
+          body: {
+            writeKey: shop.writeKey,
+            userId: customerId,
+            anonymousId,
+            purposes: { analytics: true, personalization: true },
+            noticeVersion: '1',
+          },
+        })
+      ).status,
+    ).toBe(201);
+    await shop.track({ type: 'identify', userId: customerId, anonymousId, traits: { email } });
+    for (const n of [1, 2, 3])
+      await shop.track({
+        type: 'track',
+        event: 'Product Viewed',
+        userId: customerId,
+        anonymousId,
+        properties: { product_id: `p${n}-${tag}`, category: 'Tents' },
+      });
+    await shop.waitForEvents(6_003);
+    await events.append(others(6_000));
+
+    const token = await shop.shopperToken(customerId);
+    const erased = await shop.call('POST', '/v1/me/erase', { auth: token, body: { jurisdiction: 'gdpr' } });
+    expect(erased.status).toBe(200);
+    const status = (await erased.json()) as { receipt: Parameters<typeof verifyReceipt>[0] };
+    // A shop this small is purged inside the erasure, so the signed receipt states the purge as done.
+    expect(status.receipt.eventPurge?.status).toBe('purged');
+    expect(verifyReceipt(status.receipt)).toBe(true);
+
+    // Everyone else is still there and queryable.
+    expect(await events.count()).toBe(12_000);
+    expect((await events.eventsOfSubjects(['other-7'])).length).toBe(80);
+
+    const dataDir = shop.candor.config.dataDir;
+    const pseudonymize = createPseudonymizer(shop.candor.config.secrets.pseudonymKey!);
+    await shop.close();
+    expect(allFiles(dataDir).some((f) => f.endsWith('.duckdb'))).toBe(true);
+    expect(
+      scanFor(dataDir, [
+        email,
+        tag,
+        customerId,
+        pseudonymize('user', customerId),
+        pseudonymize('device', anonymousId),
+      ]),
+    ).toEqual([]);
   });
 });

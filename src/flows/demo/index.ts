@@ -2,22 +2,21 @@
 export * from './generator.ts';
 export {
   DEMO_DEFAULTS,
+  createDemoPipeline,
   defaultDemoStart,
   loadDemoShop,
   toCategoryInput,
   toProductInput,
+  type DemoConsent,
+  type DemoIngest,
   type DemoOptions,
+  type DemoPipeline,
+  type DemoPipelineDeps,
+  type DemoPipelineStats,
   type DemoPhase,
   type DemoProgress,
   type DemoTarget,
 } from './load-demo.ts';
-export {
-  createDirectEventWriter,
-  deviceClassOf,
-  type DirectEventWriter,
-  type DirectEventWriterDeps,
-  type DirectWriteStats,
-} from './direct-event-writer.ts';
 export {
   ConsentBodySchema,
   DemoCallSchema,

@@ -1,10 +1,19 @@
 /**
  * Loads the demo shop into a running Candor: the catalogue first, then every shopper call in time order,
- * in batches, reporting progress. The target is whatever the composition root passes: the ingestion
- * pipeline, or (until that is wired) the catalog service plus `createDirectEventWriter`.
+ * in batches, reporting progress. `createDemoPipeline` is the target the composition root passes: consent
+ * calls go to the consent service, tracking calls and orders through the ingestion pipeline (the same steps
+ * as HTTP), authenticated by a demo source's write key.
  */
+import type { Pseudonymizer } from '../../kernel/crypto.ts';
 import type { CategoryInput, ProductInput } from '../../modules/catalog/index.ts';
-import type { DemoCall } from './calls.ts';
+import {
+  GPC_PURPOSES,
+  subjectIdsFor,
+  type Purpose,
+  type RecordDecisionInput,
+} from '../../modules/consent/index.ts';
+import type { IngestOutcome } from '../../modules/ingest/index.ts';
+import { NOTICE_VERSION, type DemoCall } from './calls.ts';
 import { generateCatalog, type DemoCatalog, type DemoCategory, type DemoProduct } from './catalog.ts';
 import { DAY_MS, generateShoppers, toEpochMs } from './shoppers.ts';
 import { createDemoSummary, type DemoSummary } from './summary.ts';
@@ -26,8 +35,128 @@ export type DemoOptions = {
   batchSize?: number;
 };
 
-/** What `npm start` loads: big enough to make every dashboard interesting, loaded in seconds. */
-export const DEMO_DEFAULTS = { seed: 42, shoppers: 2000, days: 60, products: 3000 } as const;
+/**
+ * What `npm start` loads: big enough to make every dashboard interesting. Sized so the first start, through
+ * the real consent ledger and ingestion pipeline (one durable commit per consent decision and vault write),
+ * finishes in about 20 s on a 2-core machine; `candor demo --shoppers N --days D` loads more.
+ */
+export const DEMO_DEFAULTS = { seed: 42, shoppers: 500, days: 30, products: 3000 } as const;
+
+/** What the demo needs from the consent module (its service, as `index.ts` exports it). */
+export type DemoConsent = {
+  record(input: RecordDecisionInput): Promise<{ consentId: string }>;
+  signalGpc(
+    subjectIds: readonly string[],
+    options: { channel: string | null; actor: string; at?: number },
+  ): Promise<unknown>;
+  getNotice(version: string): Promise<unknown>;
+  publishNotice(version: string, texts: Record<string, string>, actor: string): Promise<unknown>;
+};
+
+/** What the demo needs from the ingest module: its in-process front door. */
+export type DemoIngest = {
+  ingestWithKey(
+    writeKey: string,
+    request: { messages: readonly unknown[]; receivedAt?: readonly number[] },
+  ): Promise<IngestOutcome & { sourceId: string }>;
+};
+
+export type DemoPipelineDeps = {
+  consent: DemoConsent;
+  ingest: DemoIngest;
+  pseudonymize: Pseudonymizer;
+  /** A write key of the demo source (created through the auth module). */
+  writeKey: string;
+  sourceId: string;
+  /** The text of the notice the demo banner shows, published under the demo's notice version if missing. */
+  noticeTexts: Record<string, string>;
+};
+
+export type DemoPipelineStats = {
+  /** Consent decisions recorded in the ledger (GPC opt-outs included). */
+  consentDecisions: number;
+  accepted: number;
+  /** Dropped by the pipeline (no consent, bots), counted per reason by the ingest module. */
+  dropped: number;
+  quarantined: number;
+};
+
+export type DemoPipeline = {
+  submit(calls: readonly DemoCall[]): Promise<DemoPipelineStats>;
+  stats(): DemoPipelineStats;
+};
+
+/**
+ * The demo through the real front door. Calls carry their historical time: consent decisions are recorded at
+ * the time the shopper made them, and each tracking call is judged as received at its own time, so the
+ * consent gate sees the ledger exactly as it stood then. Consent calls of a batch are recorded before its
+ * tracking calls are ingested; the ledger is judged at event time, so a later decision never leaks backwards.
+ */
+export function createDemoPipeline(deps: DemoPipelineDeps): DemoPipeline {
+  const totals: DemoPipelineStats = { consentDecisions: 0, accepted: 0, dropped: 0, quarantined: 0 };
+  const actor = `source:${deps.sourceId}`;
+  let noticeReady = false;
+
+  async function ensureNotice(): Promise<void> {
+    if (noticeReady) return;
+    if ((await deps.consent.getNotice(NOTICE_VERSION)) === null)
+      await deps.consent.publishNotice(NOTICE_VERSION, deps.noticeTexts, 'system:demo');
+    noticeReady = true;
+  }
+
+  async function recordConsent(call: Extract<DemoCall, { kind: 'consent' }>): Promise<number> {
+    const body = call.body;
+    const subjectIds = subjectIdsFor(deps.pseudonymize, body);
+    let n = 0;
+    // As POST /v1/consent does: GPC first (opt-out of advertising and sale), explicit choices after it win.
+    if (body.gpc === true || body.method === 'gpc') {
+      const r = await deps.consent.signalGpc(subjectIds, { channel: deps.sourceId, actor, at: call.at });
+      if (r !== null) n++;
+    }
+    const purposes: Partial<Record<Purpose, boolean>> = { ...body.purposes };
+    if (body.method === 'gpc') for (const p of GPC_PURPOSES) delete purposes[p];
+    if (Object.keys(purposes).length === 0) return n;
+    await deps.consent.record({
+      subjectIds,
+      purposes,
+      noticeVersion: body.noticeVersion,
+      method: body.method === 'gpc' ? 'api' : body.method,
+      locale: body.locale,
+      channel: deps.sourceId,
+      actor,
+      decidedAt: call.at,
+    });
+    return n + 1;
+  }
+
+  return {
+    async submit(calls) {
+      await ensureNotice();
+      const stats: DemoPipelineStats = { consentDecisions: 0, accepted: 0, dropped: 0, quarantined: 0 };
+      const messages: unknown[] = [];
+      const receivedAt: number[] = [];
+      for (const call of calls) {
+        if (call.kind === 'consent') {
+          stats.consentDecisions += await recordConsent(call);
+          continue;
+        }
+        // Orders come from the shop's backend as a Segment track call (`order_completed`).
+        const type = call.kind === 'order' ? 'track' : call.kind;
+        messages.push({ ...call.body, type });
+        receivedAt.push(call.at);
+      }
+      if (messages.length > 0) {
+        const outcome = await deps.ingest.ingestWithKey(deps.writeKey, { messages, receivedAt });
+        stats.accepted = outcome.accepted;
+        stats.dropped = outcome.dropped;
+        stats.quarantined = outcome.quarantined;
+      }
+      for (const k of Object.keys(totals) as (keyof DemoPipelineStats)[]) totals[k] += stats[k];
+      return stats;
+    },
+    stats: () => ({ ...totals }),
+  };
+}
 
 export type DemoPhase = 'categories' | 'products' | 'shoppers' | 'done';
 export type DemoProgress = { phase: DemoPhase; done: number; total: number };

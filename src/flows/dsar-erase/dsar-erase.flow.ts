@@ -1,8 +1,9 @@
 /**
  * Erasure as small, idempotent, resumable steps, one per target, each with its status persisted in the
  * state store: the profiles holder first (its data key is destroyed: crypto-shredding), then every other
- * registered holder (including the event store), then compaction of both stores so deleted bytes leave
- * the files, then a signed notice to each registered processor. The signed receipt is issued only when
+ * registered holder (including the event store), then the physical purge of the event store (a full
+ * rewrite at once on a small shop, else recorded for the scheduled `events.purge` job; the receipt says
+ * which) and compaction of the state store, then a signed notice to each registered processor. The signed receipt is issued only when
  * every target is done; a crash at any point leaves pending targets that the next run finishes.
  */
 import { sql } from 'kysely';
@@ -15,6 +16,7 @@ import {
   subjectIdsOf,
   type DsarStore,
   type ErasureReceipt,
+  type EventPurges,
   type ErasureStatus,
   type HolderRegistry,
   type LegalHold,
@@ -27,6 +29,8 @@ export type ErasureFlowDeps = {
   events: EventStore;
   registry: HolderRegistry;
   dsar: DsarStore;
+  /** Physical purge of the deleted events: at once on a small shop, else by the `events.purge` job. */
+  purges: EventPurges;
   clock: Clock;
   logger: Logger;
   processors(): Promise<Processor[]>;
@@ -133,7 +137,7 @@ export function createErasureFlow(deps: ErasureFlowDeps, config: ErasureFlowConf
       return { deleted: out.deleted, legalHolds: out.legalHolds ?? [] };
     }
     if (target === COMPACT_EVENTS) {
-      await deps.events.compact();
+      await deps.purges.afterErasure(requestId);
       return { deleted: 0, legalHolds: [] };
     }
     if (target === COMPACT_STATE) {
@@ -196,6 +200,7 @@ export function createErasureFlow(deps: ErasureFlowDeps, config: ErasureFlowConf
       const targets = await deps.dsar.targets(requestId);
       if (targets.some((t) => t.status !== 'done')) return status(requestId);
 
+      const eventPurge = await deps.purges.status(requestId);
       const unsigned: Omit<ErasureReceipt, 'signature'> = {
         kind: 'candor.erasure-receipt',
         version: 1,
@@ -206,6 +211,7 @@ export function createErasureFlow(deps: ErasureFlowDeps, config: ErasureFlowConf
         completedAt: deps.clock.now().getTime(),
         targets: targets.map((t) => ({ target: t.target, status: 'done' as const, deleted: t.deleted })),
         legalHolds: targets.flatMap((t) => t.legalHolds),
+        ...(eventPurge ? { eventPurge } : {}),
         publicKey,
       };
       const receipt: ErasureReceipt = {

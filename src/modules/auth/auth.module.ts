@@ -19,6 +19,7 @@ import {
   type RateLimitOptions,
   type RateLimitStore,
 } from './rate-limit.ts';
+import { mountRouteLimits } from './route-limits.ts';
 import { authMigrations } from './store.ts';
 
 export type AuthModuleDeps = {
@@ -36,6 +37,8 @@ export type AuthModuleConfig = Omit<AuthServiceConfig, 'sessionSecret'> & {
   sessionSecret: string;
   shopperTokenSecret: string;
   redisUrl?: string | undefined;
+  /** Overrides of route limits by bucket name (ROUTE_LIMITS). */
+  rateLimits?: Readonly<Record<string, { capacity: number; refillPerSec: number }>>;
   abuse?: Partial<AbuseThresholds>;
 };
 
@@ -94,6 +97,8 @@ export function createAuthModule(deps: AuthModuleDeps, config: AuthModuleConfig)
     limiter,
     guards,
     migrations: authMigrations,
+    middleware: (router) =>
+      mountRouteLimits(router, { limiter, pseudonymize: deps.pseudonymize }, config.rateLimits ?? {}),
     routes: (router) =>
       authRoutes(router, {
         auth: service,

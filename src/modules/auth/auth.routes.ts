@@ -136,6 +136,94 @@ export function authRoutes(router: Router, deps: AuthRouteDeps): void {
   router.openapi(
     createRoute({
       method: 'post',
+      path: '/v1/auth/password-reset',
+      tags: ['auth'],
+      summary:
+        "Forgotten password, step 1: a single-use reset link is queued for the shop's mailer (same answer whether or not the account exists).",
+      request: body(z.object({ email: Email }).strict()),
+      responses: {
+        202: json(z.object({ accepted: z.literal(true) })),
+        400: err('Invalid body'),
+        429: err('Too many requests'),
+      },
+    }),
+    async (c) => {
+      await auth.requestPasswordReset(c.req.valid('json').email, meta(c));
+      return c.json({ accepted: true as const }, 202);
+    },
+  );
+
+  router.openapi(
+    createRoute({
+      method: 'post',
+      path: '/v1/auth/password-reset/confirm',
+      tags: ['auth'],
+      summary:
+        'Forgotten password, step 2: the reset token, a new password and a current TOTP or recovery code. Ends every session.',
+      request: body(
+        z
+          .object({
+            token: z.string().min(16).max(200),
+            newPassword: Password,
+            code: z
+              .string()
+              .regex(/^\d{6}$/)
+              .optional(),
+            recoveryCode: z.string().min(1).max(64).optional(),
+          })
+          .strict(),
+      ),
+      responses: {
+        200: json(z.object({ reset: z.literal(true) })),
+        400: err('Invalid body, weak password or no second factor'),
+        401: err('Invalid, expired or used token; or a wrong code'),
+        429: err('Too many attempts or account locked'),
+      },
+    }),
+    async (c) => {
+      await auth.resetPassword(c.req.valid('json'), meta(c));
+      return c.json({ reset: true as const }, 200);
+    },
+  );
+
+  router.openapi(
+    createRoute({
+      method: 'post',
+      path: '/v1/auth/outbox/claim',
+      tags: ['auth'],
+      summary:
+        "The shop's mailer takes waiting staff messages (password-reset links); each is returned once (server key with mail:send).",
+      middleware: [guards.staff('mail:send')] as const,
+      request: {
+        query: z.object({ limit: z.coerce.number().int().min(1).max(100).optional() }),
+      },
+      responses: {
+        200: json(
+          z.object({
+            messages: z.array(
+              z.object({
+                id: z.string(),
+                kind: z.string(),
+                to: z.string(),
+                token: z.string(),
+                expiresAt: z.number(),
+              }),
+            ),
+          }),
+        ),
+        401: err('No server key'),
+        403: err('The key lacks mail:send'),
+      },
+    }),
+    async (c) => {
+      const messages = await auth.claimOutbox(c.req.valid('query').limit ?? 20, actorOf(c));
+      return c.json({ messages }, 200);
+    },
+  );
+
+  router.openapi(
+    createRoute({
+      method: 'post',
       path: '/v1/auth/mfa/verify',
       tags: ['auth'],
       summary: 'Sign in, step 2: the authenticator code (or a recovery code). Sets the session cookie.',

@@ -60,6 +60,8 @@ export type AuthServiceConfig = {
   lockoutMs?: number;
   /** Re-entering the password within this window satisfies re-authentication. */
   reauthWindowMs?: number;
+  /** How long a password-reset token stays valid. */
+  passwordResetTtlMs?: number;
   argon2?: PasswordParams;
 };
 
@@ -108,6 +110,7 @@ export function createAuthService(deps: AuthServiceDeps, config: AuthServiceConf
   const lockThreshold = config.lockoutThreshold ?? 10;
   const lockMs = config.lockoutMs ?? 15 * 60_000;
   const reauthMs = config.reauthWindowMs ?? 5 * 60_000;
+  const resetTtlMs = config.passwordResetTtlMs ?? 15 * 60_000;
   const params = config.argon2 ?? ARGON2_PARAMS;
   const now = () => deps.clock.now().getTime();
 
@@ -387,29 +390,15 @@ export function createAuthService(deps: AuthServiceDeps, config: AuthServiceConf
   }
 
   /** Step 2: the TOTP code (or a recovery code). A fresh session token is issued (no fixation). */
-  async function verifyMfa(
-    input: { challengeToken: string; code?: string | undefined; recoveryCode?: string | undefined },
-    meta: RequestMeta,
-  ): Promise<NewSession & { recoveryCodes: string[] | null }> {
-    await deps.limiter.consume('otp.ip', meta.ipKey, { capacity: 20, refillPerSec: 20 / 600 });
-    const t = now();
-    const challenge = await db
-      .selectFrom('staff_sessions')
-      .selectAll()
-      .where('token_hash', '=', sha256Hex(input.challengeToken))
-      .where('stage', '=', 'mfa')
-      .executeTakeFirst();
-    const expired = () =>
-      new AppError(
-        'unauthorized',
-        'This sign-in attempt has expired or is unknown. Sign in with your password again.',
-      );
-    if (!challenge || challenge.revoked_at !== null || Number(challenge.expires_at) <= t) throw expired();
-    await deps.limiter.consume('otp.account', challenge.staff_id, { capacity: 10, refillPerSec: 10 / 900 });
-    const row = await getRow(challenge.staff_id);
-    if (!row || Number(row.disabled) === 1) throw expired();
-    const locked = lockedFor(row);
-    if (locked > 0) throw lockedError(locked);
+  /**
+   * Checks a TOTP code (each time step usable once, also across concurrent requests) or a single-use
+   * recovery code, and consumes it when it is right.
+   */
+  async function acceptSecondFactor(
+    row: StaffRow,
+    input: { code?: string | undefined; recoveryCode?: string | undefined },
+    t: number,
+  ): Promise<{ accepted: boolean; recoveryUsed: boolean }> {
     const key = dataKeyOf(row);
     let accepted = false;
     let recoveryUsed = false;
@@ -442,6 +431,33 @@ export function createAuthService(deps: AuthServiceDeps, config: AuthServiceConf
       accepted = Number(res.numUpdatedRows) === 1;
       recoveryUsed = accepted;
     }
+    return { accepted, recoveryUsed };
+  }
+
+  async function verifyMfa(
+    input: { challengeToken: string; code?: string | undefined; recoveryCode?: string | undefined },
+    meta: RequestMeta,
+  ): Promise<NewSession & { recoveryCodes: string[] | null }> {
+    await deps.limiter.consume('otp.ip', meta.ipKey, { capacity: 20, refillPerSec: 20 / 600 });
+    const t = now();
+    const challenge = await db
+      .selectFrom('staff_sessions')
+      .selectAll()
+      .where('token_hash', '=', sha256Hex(input.challengeToken))
+      .where('stage', '=', 'mfa')
+      .executeTakeFirst();
+    const expired = () =>
+      new AppError(
+        'unauthorized',
+        'This sign-in attempt has expired or is unknown. Sign in with your password again.',
+      );
+    if (!challenge || challenge.revoked_at !== null || Number(challenge.expires_at) <= t) throw expired();
+    await deps.limiter.consume('otp.account', challenge.staff_id, { capacity: 10, refillPerSec: 10 / 900 });
+    const row = await getRow(challenge.staff_id);
+    if (!row || Number(row.disabled) === 1) throw expired();
+    const locked = lockedFor(row);
+    if (locked > 0) throw lockedError(locked);
+    const { accepted, recoveryUsed } = await acceptSecondFactor(row, input, t);
     if (!accepted) {
       const failures = Number(challenge.otp_failures) + 1;
       await db
@@ -818,6 +834,187 @@ export function createAuthService(deps: AuthServiceDeps, config: AuthServiceConf
     return s !== undefined && Number(s.auth_at) + reauthMs > now();
   }
 
+  /**
+   * Password reset, step 1. Always answers the same way (no account enumeration). For an enabled
+   * account with a confirmed authenticator, a single-use token (hashed at rest, 15 min) is put in the
+   * sealed staff outbox for the shop's mailer; earlier unused tokens of the account stop working.
+   * Accounts without a confirmed authenticator get nothing: a reset must be able to demand the second
+   * factor, so those accounts are reset by an owner or admin.
+   */
+  async function requestPasswordReset(email: string, meta: RequestMeta): Promise<void> {
+    const hash = emailHash(email);
+    await deps.limiter.consume('reset.ip', meta.ipKey, { capacity: 10, refillPerSec: 10 / 3600 });
+    await deps.limiter.consume('reset.account', hash, { capacity: 3, refillPerSec: 3 / 3600 });
+    const row = await db.selectFrom('staff').selectAll().where('email_hash', '=', hash).executeTakeFirst();
+    const eligible = row !== undefined && Number(row.disabled) === 0 && Number(row.totp_confirmed) === 1;
+    await deps.audit.record({
+      actor: row ? `staff:${row.id}` : 'anonymous',
+      action: 'auth.password_reset_request',
+      target: row ? `staff:${row.id}` : null,
+      outcome: eligible ? 'success' : 'denied',
+      details: { ip: meta.ipKey.slice(0, 16) },
+    });
+    if (!row || !eligible) return;
+    const t = now();
+    const token = randomToken(32);
+    const expiresAt = t + resetTtlMs;
+    await db
+      .updateTable('staff_password_resets')
+      .set({ used_at: t })
+      .where('staff_id', '=', row.id)
+      .where('used_at', 'is', null)
+      .execute();
+    await db
+      .insertInto('staff_password_resets')
+      .values({
+        id: newId('pwr'),
+        staff_id: row.id,
+        token_hash: sha256Hex(`reset:${token}`),
+        created_at: t,
+        expires_at: expiresAt,
+        used_at: null,
+        failures: 0,
+      })
+      .execute();
+    const dataKey = newDataKey();
+    const id = newId('msg');
+    const body = JSON.stringify({ to: view(row).email, token, expiresAt });
+    await db
+      .insertInto('staff_outbox')
+      .values({
+        id,
+        kind: 'staff.password_reset',
+        staff_id: row.id,
+        data_key: deps.keyRing.wrap(dataKey),
+        body_enc: seal(dataKey, body, `outbox:${id}`),
+        created_at: t,
+        expires_at: expiresAt,
+      })
+      .execute();
+  }
+
+  /**
+   * Password reset, step 2: the token from the message, the new password and a current TOTP code (or a
+   * recovery code). The second factor is always required, so a stolen mailbox alone never takes over an
+   * account. Success ends every session; the user then signs in normally (password and code).
+   */
+  async function resetPassword(
+    input: {
+      token: string;
+      newPassword: string;
+      code?: string | undefined;
+      recoveryCode?: string | undefined;
+    },
+    meta: RequestMeta,
+  ): Promise<void> {
+    await deps.limiter.consume('reset.ip', meta.ipKey, { capacity: 10, refillPerSec: 10 / 3600 });
+    const t = now();
+    const invalid = () =>
+      new AppError(
+        'unauthorized',
+        'This reset link is invalid, expired or already used. Request a new one from the sign-in page.',
+      );
+    const reset = await db
+      .selectFrom('staff_password_resets')
+      .selectAll()
+      .where('token_hash', '=', sha256Hex(`reset:${input.token}`))
+      .executeTakeFirst();
+    if (!reset || reset.used_at !== null || Number(reset.expires_at) <= t) throw invalid();
+    await deps.limiter.consume('otp.account', reset.staff_id, { capacity: 10, refillPerSec: 10 / 900 });
+    const row = await getRow(reset.staff_id);
+    if (!row || Number(row.disabled) === 1 || Number(row.totp_confirmed) !== 1) throw invalid();
+    const locked = lockedFor(row);
+    if (locked > 0) throw lockedError(locked);
+    if (input.code === undefined && input.recoveryCode === undefined)
+      throw new AppError(
+        'invalid_request',
+        'A password reset needs the current code from your authenticator app (code) or a recovery code.',
+      );
+    // The password is checked before the second factor is spent, so a weak choice does not burn a code.
+    checkNewPassword(input.newPassword, view(row).email);
+    const { accepted, recoveryUsed } = await acceptSecondFactor(row, input, t);
+    if (!accepted) {
+      const failures = Number(reset.failures) + 1;
+      await db
+        .updateTable('staff_password_resets')
+        .set({ failures, ...(failures >= MAX_OTP_FAILURES_PER_CHALLENGE ? { used_at: t } : {}) })
+        .where('id', '=', reset.id)
+        .execute();
+      deps.abuse.noteOtpFailure(row.id);
+      await recordFailure(row, meta, 'bad_code', 'auth.password_reset');
+      throw new AppError(
+        'invalid_credentials',
+        failures >= MAX_OTP_FAILURES_PER_CHALLENGE
+          ? 'Too many wrong codes. Request a new reset link.'
+          : 'The code is wrong or was already used. Enter the current code from your authenticator app.',
+      );
+    }
+    // Single use, also against a concurrent second request with the same token.
+    const spent = await db
+      .updateTable('staff_password_resets')
+      .set({ used_at: t })
+      .where('id', '=', reset.id)
+      .where('used_at', 'is', null)
+      .executeTakeFirst();
+    if (Number(spent.numUpdatedRows) !== 1) throw invalid();
+    await db
+      .updateTable('staff')
+      .set({
+        password_hash: await hashPassword(input.newPassword, params),
+        failed_logins: 0,
+        locked_until: null,
+        updated_at: t,
+      })
+      .where('id', '=', row.id)
+      .execute();
+    const revoked = await revokeAll(row.id);
+    await db.deleteFrom('staff_outbox').where('staff_id', '=', row.id).execute();
+    await deps.audit.record({
+      actor: `staff:${row.id}`,
+      action: 'auth.password_reset',
+      target: `staff:${row.id}`,
+      outcome: 'success',
+      details: { method: recoveryUsed ? 'recovery_code' : 'totp', sessionsRevoked: revoked },
+    });
+  }
+
+  /**
+   * The shop's mailer takes the waiting staff messages: each is returned once, decrypted, and deleted.
+   * Expired messages are dropped unsent.
+   */
+  async function claimOutbox(
+    limit: number,
+    actor: string,
+  ): Promise<{ id: string; kind: string; to: string; token: string; expiresAt: number }[]> {
+    const t = now();
+    await db.deleteFrom('staff_outbox').where('expires_at', '<=', t).execute();
+    const rows = await db
+      .selectFrom('staff_outbox')
+      .selectAll()
+      .orderBy('created_at')
+      .limit(Math.max(1, Math.min(100, limit)))
+      .execute();
+    const out: { id: string; kind: string; to: string; token: string; expiresAt: number }[] = [];
+    for (const r of rows) {
+      const deleted = await db.deleteFrom('staff_outbox').where('id', '=', r.id).executeTakeFirst();
+      // Another mailer process took it first.
+      if (Number(deleted.numDeletedRows) !== 1) continue;
+      const body = JSON.parse(
+        open(deps.keyRing.unwrap(r.data_key), Buffer.from(r.body_enc), `outbox:${r.id}`).toString('utf8'),
+      ) as { to: string; token: string; expiresAt: number };
+      out.push({ id: r.id, kind: r.kind, ...body });
+    }
+    if (out.length > 0)
+      await deps.audit.record({
+        actor,
+        action: 'auth.outbox_claim',
+        target: null,
+        outcome: 'success',
+        details: { messages: out.length },
+      });
+    return out;
+  }
+
   return {
     createStaff,
     login,
@@ -836,6 +1033,9 @@ export function createAuthService(deps: AuthServiceDeps, config: AuthServiceConf
     updateStaff,
     deleteStaff,
     recentlyAuthenticated,
+    requestPasswordReset,
+    resetPassword,
+    claimOutbox,
   };
 }
 

@@ -22,3 +22,5 @@ export { ARGON2_PARAMS, passwordProblem } from './password.ts';
 export { SESSION_COOKIE, CSRF_HEADER, clientIp, ipKey } from './request.ts';
 export { staffCreateCommand, sourceCreateCommand, shopperTokenCommand } from './cli.ts';
 export { authMigrations } from './store.ts';
+export { ROUTE_LIMITS, ruleOf } from './route-limits.ts';
+export type { RouteLimit } from './route-limits.ts';

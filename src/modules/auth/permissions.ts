@@ -59,11 +59,17 @@ export const PERMISSIONS = [
   /** Fraud rules, their dry-runs and model training. */
   'fraud:admin',
   'settings:admin',
+  /** Claiming staff messages (password-reset links) from the outbox: the shop's mailer, as a server key. */
+  'mail:send',
 ] as const;
 
 export type Permission = (typeof PERMISSIONS)[number];
 
-const ALL: readonly Permission[] = PERMISSIONS;
+/**
+ * Every permission a person may hold. `mail:send` is left out: a staff member able to read the outbox
+ * could read a colleague's reset link; only the mailer's server key carries it.
+ */
+const ALL: readonly Permission[] = PERMISSIONS.filter((p) => p !== 'mail:send');
 
 export const ROLE_PERMISSIONS: Readonly<Record<StaffRole, readonly Permission[]>> = {
   owner: ALL,

@@ -80,7 +80,36 @@ export type AlertRow = {
   created_at: Num;
 };
 
+export type PasswordResetRow = {
+  id: string;
+  staff_id: string;
+  /** SHA-256 of the token; the token itself exists only in the sealed outbox message. */
+  token_hash: string;
+  created_at: Num;
+  expires_at: Num;
+  used_at: Num | null;
+  /** Wrong second factors presented with this token; it is burnt after a few. */
+  failures: number;
+};
+
+/**
+ * Messages for staff (password-reset links) waiting for the shop's mailer. The body is sealed with a
+ * data key wrapped by the KEK, so a copy of the database reveals no reset token; a claimed message is
+ * deleted.
+ */
+export type StaffOutboxRow = {
+  id: string;
+  kind: string;
+  staff_id: string;
+  data_key: string;
+  body_enc: Uint8Array;
+  created_at: Num;
+  expires_at: Num;
+};
+
 export type AuthTables = {
+  staff_password_resets: PasswordResetRow;
+  staff_outbox: StaffOutboxRow;
   staff: StaffRow;
   staff_sessions: SessionRow;
   staff_recovery_codes: RecoveryCodeRow;
@@ -191,6 +220,40 @@ export const authMigrations: Record<string, Migration> = {
         .ifNotExists()
         .on('security_alerts')
         .column('created_at')
+        .execute();
+    },
+  },
+  'auth-0002-password-reset': {
+    async up(db: Kysely<unknown>) {
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any -- migrations run before tables exist
+      const t = columnTypes(stateDialectOf(db as Kysely<any>));
+      await db.schema
+        .createTable('staff_password_resets')
+        .ifNotExists()
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('staff_id', 'text', (c) => c.notNull())
+        .addColumn('token_hash', 'text', (c) => c.notNull().unique())
+        .addColumn('created_at', t.ts, (c) => c.notNull())
+        .addColumn('expires_at', t.ts, (c) => c.notNull())
+        .addColumn('used_at', t.ts)
+        .addColumn('failures', 'integer', (c) => c.notNull().defaultTo(0))
+        .execute();
+      await db.schema
+        .createIndex('staff_password_resets_staff')
+        .ifNotExists()
+        .on('staff_password_resets')
+        .column('staff_id')
+        .execute();
+      await db.schema
+        .createTable('staff_outbox')
+        .ifNotExists()
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('staff_id', 'text', (c) => c.notNull())
+        .addColumn('data_key', 'text', (c) => c.notNull())
+        .addColumn('body_enc', t.blob, (c) => c.notNull())
+        .addColumn('created_at', t.ts, (c) => c.notNull())
+        .addColumn('expires_at', t.ts, (c) => c.notNull())
         .execute();
     },
   },

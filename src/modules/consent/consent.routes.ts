@@ -131,6 +131,34 @@ const meConsentRoute = createRoute({
   },
 });
 
+const MyConsentBody = z
+  .object({
+    purposes: z.object(purposeShape).strict(),
+    noticeVersion: Version,
+    locale: ConsentBody.shape.locale,
+  })
+  .strict()
+  .openapi('MyConsentDecision');
+
+const postMeConsentRoute = createRoute({
+  method: 'post',
+  path: '/v1/me/consent',
+  tags: ['consent'],
+  summary: 'Record the signed-in shopper’s own consent decision (shopper token; method api).',
+  description:
+    'The privacy centre’s path: the shopper token names the shopper, so no write key and no customer id travel with the decision.',
+  request: { body: { content: { 'application/json': { schema: MyConsentBody } }, required: true } },
+  responses: {
+    201: {
+      description: 'Recorded',
+      content: { 'application/json': { schema: z.object({ consentId: z.string() }) } },
+    },
+    400: { description: 'Invalid body', content: { 'application/json': { schema: ErrorSchema } } },
+    401: { description: 'No valid shopper token', content: { 'application/json': { schema: ErrorSchema } } },
+    422: { description: 'Unknown notice version', content: { 'application/json': { schema: ErrorSchema } } },
+  },
+});
+
 const putNoticeRoute = createRoute({
   method: 'put',
   path: '/v1/consent/notices/{version}',
@@ -275,6 +303,31 @@ export function consentRoutes(router: Router, deps: ConsentRouteDeps): void {
       throw new AppError('unauthorized', 'Send a shopper token (Authorization: Bearer …).');
     const { records, current } = await service.history([principal.subjectId]);
     return c.json({ current: stateJson(current, deps.legalBasisOf), history: records.map(recordJson) }, 200);
+  });
+
+  router.openapi(postMeConsentRoute, async (c) => {
+    const principal = c.get('principal');
+    if (principal?.kind !== 'shopper')
+      throw new AppError('unauthorized', 'Send a shopper token (Authorization: Bearer …).');
+    const body = c.req.valid('json');
+    const purposes: Partial<Record<Purpose, boolean>> = {};
+    for (const [p, v] of Object.entries(body.purposes))
+      if (typeof v === 'boolean') purposes[p as Purpose] = v;
+    if (Object.keys(purposes).length === 0)
+      throw new AppError('invalid_request', `State at least one purpose (${CONSENT_PURPOSES.join(', ')}).`);
+    // A browser with Global Privacy Control sends Sec-GPC on this request too: recorded as on /v1/consent.
+    if (c.req.header('sec-gpc')?.trim() === '1')
+      await service.signalGpc([principal.subjectId], { channel: 'privacy_centre', actor: 'shopper' });
+    const record = await service.record({
+      subjectIds: [principal.subjectId],
+      purposes,
+      noticeVersion: body.noticeVersion,
+      method: 'api',
+      locale: body.locale ?? null,
+      channel: 'privacy_centre',
+      actor: 'shopper',
+    });
+    return c.json({ consentId: record.consentId }, 201);
   });
 
   router.openapi(currentNoticeRoute, async (c) => {

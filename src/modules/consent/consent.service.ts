@@ -9,6 +9,7 @@ import { AppError } from '../../kernel/errors.ts';
 import { uuidv7 } from '../../kernel/ids.ts';
 import type { StateStore } from '../../storage/ports.ts';
 import {
+  compareRecords,
   currentState,
   gpcPurposesToRecord,
   mergeLedgers,
@@ -50,6 +51,11 @@ export type RecordDecisionInput = {
   channel: string | null;
   /** Who made the change, for the audit log (e.g. `source:src_…`, `shopper`, `import`). */
   actor: string;
+  /**
+   * When the decision was made, for trusted in-process callers recording history (imports, the demo shop);
+   * default now. Still placed after every earlier decision of the subjects, so it never rewrites the past.
+   */
+  decidedAt?: number;
 };
 
 export type ConsentHistory = {
@@ -111,7 +117,7 @@ export function createConsentService(deps: ConsentDeps, config: ConsentServiceCo
         const fresh = new Map<string, ConsentRecord[]>(missing.map((s) => [s, []]));
         for (const r of rows) for (const s of r.subjectIds) fresh.get(s)?.push(r);
         for (const [s, ledger] of fresh) cache.set(s, ledger);
-        for (const s of missing) cache.get(s)!.sort((a, b) => a.decidedAt - b.decidedAt);
+        for (const s of missing) cache.get(s)!.sort(compareRecords);
         while (cache.size > capacity) cache.delete(cache.keys().next().value!);
       } else {
         return mergeLedgers([rows, ...unique.filter((s) => cache.has(s)).map((s) => cache.get(s)!)]);
@@ -136,8 +142,8 @@ export function createConsentService(deps: ConsentDeps, config: ConsentServiceCo
   }
 
   /** A decision time after every earlier decision of these subjects, so ledger order is never ambiguous. */
-  function decisionTime(ledger: readonly ConsentRecord[]): number {
-    const now = deps.clock.now().getTime();
+  function decisionTime(ledger: readonly ConsentRecord[], at?: number): number {
+    const now = at ?? deps.clock.now().getTime();
     const last = ledger.at(-1)?.decidedAt ?? Number.NEGATIVE_INFINITY;
     return Math.max(now, last + 1);
   }
@@ -161,11 +167,16 @@ export function createConsentService(deps: ConsentDeps, config: ConsentServiceCo
     });
   }
 
-  async function gpcLocked(subjectIds: readonly string[], channel: string | null, actor: string) {
+  async function gpcLocked(
+    subjectIds: readonly string[],
+    channel: string | null,
+    actor: string,
+    at: number | undefined,
+  ) {
     const ledger = await ledgerOf(subjectIds);
     const purposes = gpcPurposesToRecord(ledger);
     if (purposes.length === 0) return null;
-    const decidedAt = decisionTime(ledger);
+    const decidedAt = decisionTime(ledger, at);
     const record: ConsentRecord = {
       consentId: uuidv7(decidedAt),
       subjectIds: [...subjectIds],
@@ -197,16 +208,20 @@ export function createConsentService(deps: ConsentDeps, config: ConsentServiceCo
       actor: string,
     ): Promise<{ notice: Notice; created: boolean }> {
       const { hashes, hash } = hashNotice(texts);
-      const existing = await store.getNotice(version);
-      if (existing) {
+      const existingOrNull = async () => {
+        const existing = await store.getNotice(version);
+        if (!existing) return null;
         if (existing.hash === hash) return { notice: existing, created: false };
         throw new AppError(
           'conflict',
           `Notice version ${version} is already published with a different text; publish the new text under a new version.`,
         );
-      }
+      };
+      const found = await existingOrNull();
+      if (found) return found;
       const notice: Notice = { version, texts, hashes, hash, publishedAt: deps.clock.now().getTime() };
-      await store.insertNotice(notice);
+      // Lost a race with another process publishing the same version: judge against what it stored.
+      if (!(await store.insertNotice(notice))) return (await existingOrNull()) ?? { notice, created: false };
       await deps.audit.record({
         action: 'consent.notice_published',
         actor,
@@ -239,7 +254,7 @@ export function createConsentService(deps: ConsentDeps, config: ConsentServiceCo
       }
       return serialised(async () => {
         const ledger = await ledgerOf(input.subjectIds);
-        const decidedAt = decisionTime(ledger);
+        const decidedAt = decisionTime(ledger, input.decidedAt);
         const record: ConsentRecord = {
           consentId: uuidv7(decidedAt),
           subjectIds: [...new Set(input.subjectIds)],
@@ -264,16 +279,26 @@ export function createConsentService(deps: ConsentDeps, config: ConsentServiceCo
      */
     async signalGpc(
       subjectIds: readonly string[],
-      options: { channel: string | null; actor: string },
+      options: { channel: string | null; actor: string; at?: number },
     ): Promise<ConsentRecord | null> {
       if (subjectIds.length === 0) return null;
       // Fast path without the write lock: most signals find nothing to record.
       if (gpcPurposesToRecord(await ledgerOf(subjectIds)).length === 0) return null;
-      return serialised(() => gpcLocked([...new Set(subjectIds)], options.channel, options.actor));
+      return serialised(() =>
+        gpcLocked([...new Set(subjectIds)], options.channel, options.actor, options.at),
+      );
     },
 
     /** Consent for `purpose` at time `ts` across linked subjects: the latest decision at or before `ts`. */
     async stateAt(subjectIds: readonly string[], purpose: Purpose, ts: number): Promise<PurposeState> {
+      // Hot path of ingestion (every event of an anonymous shopper): one cached subject needs no merge.
+      const only = subjectIds.length === 1 ? subjectIds[0]! : undefined;
+      const cached = only === undefined ? undefined : cache.get(only);
+      if (cached !== undefined) {
+        cache.delete(only!);
+        cache.set(only!, cached);
+        return stateAt(cached, purpose, ts);
+      }
       return stateAt(await ledgerOf(subjectIds), purpose, ts);
     },
 

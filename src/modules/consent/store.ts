@@ -194,8 +194,9 @@ export function createConsentStore(store: StateStore) {
       return row ? toNotice(row) : null;
     },
 
-    async insertNotice(n: Notice): Promise<void> {
-      await db()
+    /** False when another process published the same version first (several processes starting together). */
+    async insertNotice(n: Notice): Promise<boolean> {
+      const r = await db()
         .insertInto('consent_notices')
         .values({
           version: n.version,
@@ -204,7 +205,9 @@ export function createConsentStore(store: StateStore) {
           hash: n.hash,
           published_at: n.publishedAt,
         })
-        .execute();
+        .onConflict((oc) => oc.column('version').doNothing())
+        .executeTakeFirst();
+      return Number(r.numInsertedOrUpdatedRows ?? 0) > 0;
     },
 
     /** Erasure: the one delete the ledger allows. Returns how many decisions went. */

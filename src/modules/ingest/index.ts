@@ -1,6 +1,6 @@
 export { createIngestModule, INGEST_QUARANTINE_RETENTION_JOB } from './ingest.module.ts';
 export type { IngestModule, IngestModuleDeps, IngestModuleConfig } from './ingest.module.ts';
-export { createIngestService, eventIdOf } from './ingest.service.ts';
+export { createIngestService, eventIdOf, INGEST_SUBJECT, INGEST_DURABLE } from './ingest.service.ts';
 export type {
   IngestService,
   IngestDeps,

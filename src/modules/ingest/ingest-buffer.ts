@@ -4,25 +4,45 @@
  * does each waiting request resolve — so an HTTP acknowledgement always means "durably stored", while
  * the store sees a few large appends instead of many small ones.
  */
+import type { Kysely } from 'kysely';
 import { AppError } from '../../kernel/errors.ts';
 import type { EventRecord } from '../../storage/ports.ts';
 import type { DropCount, QuarantineEntry } from './store.ts';
 
 export type CommitUnit = { events: EventRecord[]; quarantined: QuarantineEntry[]; drops: DropCount[] };
 
+/**
+ * One step of the group's state-store transaction (a vault write, an identity link), handed the
+ * transaction. Not serialisable: it stays in the process that received the request.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the port's transaction handle is untyped
+export type GroupWrite = (trx: Kysely<any>) => Promise<unknown>;
+
+/** What one commit writes: the merged units of every waiting request, and their state writes. */
+export type GroupCommit = CommitUnit & { writes: GroupWrite[] };
+
 export type IngestBufferOptions = {
-  /** Writes one group: events to the event store, diagnostics to the state store. */
-  commit(unit: CommitUnit): Promise<void>;
+  /** Writes one group: events to the event store; diagnostics and state writes to the state store. */
+  commit(group: GroupCommit): Promise<void>;
   /** Longest wait before a group is written, ms. */
   maxDelayMs?: number;
   /** A group this large is written at once. */
   maxEvents?: number;
+  /** More waiting than this and new work is refused with 503 + Retry-After instead of queueing without bound. */
+  maxPendingEvents?: number;
 };
 
-type Waiter = { unit: CommitUnit; resolve(): void; reject(e: unknown): void };
+type Waiter = {
+  unit: CommitUnit;
+  writes: readonly GroupWrite[];
+  /** When it was submitted (performance.now()). */
+  at: number;
+  resolve(): void;
+  reject(e: unknown): void;
+};
 
 export type IngestBuffer = {
-  submit(unit: CommitUnit): Promise<void>;
+  submit(unit: CommitUnit, writes?: readonly GroupWrite[]): Promise<void>;
   /** Writes whatever is waiting and refuses new work; resolves when everything submitted is committed. */
   stop(): Promise<void>;
   readonly pending: number;
@@ -42,13 +62,24 @@ function mergeDrops(drops: DropCount[]): DropCount[] {
 }
 
 export function createIngestBuffer(options: IngestBufferOptions): IngestBuffer {
-  const maxDelayMs = options.maxDelayMs ?? 4;
+  const maxDelayMs = options.maxDelayMs ?? 10;
   const maxEvents = options.maxEvents ?? 20_000;
+  const maxPendingEvents = options.maxPendingEvents ?? Number.POSITIVE_INFINITY;
   let waiting: Waiter[] = [];
   let waitingEvents = 0;
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> | undefined;
   let stopped = false;
+  // When the last commit finished: the next group gathers for maxDelayMs from then, so requests the event
+  // loop could not read during a commit join it instead of each paying a commit of its own.
+  let lastCommitEnd = Number.NEGATIVE_INFINITY;
+
+  /** How long the waiting group may still gather company (0: write it now). */
+  function gatherMs(): number {
+    const first = waiting[0];
+    if (first === undefined || stopped || waitingEvents >= maxEvents) return 0;
+    return Math.max(0, Math.max(first.at, lastCommitEnd) + maxDelayMs - performance.now());
+  }
 
   async function flushOnce(): Promise<void> {
     const group = waiting;
@@ -59,16 +90,19 @@ export function createIngestBuffer(options: IngestBufferOptions): IngestBuffer {
     const events = new Map<string, EventRecord>();
     for (const w of group)
       for (const e of w.unit.events) if (!events.has(e.eventId)) events.set(e.eventId, e);
-    const unit: CommitUnit = {
+    const unit: GroupCommit = {
       events: [...events.values()],
       quarantined: group.flatMap((w) => w.unit.quarantined),
       drops: mergeDrops(group.flatMap((w) => w.unit.drops)),
+      writes: group.flatMap((w) => w.writes),
     };
     try {
       await options.commit(unit);
       for (const w of group) w.resolve();
     } catch (e) {
       for (const w of group) w.reject(e);
+    } finally {
+      lastCommitEnd = performance.now();
     }
   }
 
@@ -77,8 +111,8 @@ export function createIngestBuffer(options: IngestBufferOptions): IngestBuffer {
     clearTimeout(timer);
     timer = undefined;
     running = (async () => {
-      // Keep writing while work arrived during the previous write: that is the group of the next commit.
-      while (waiting.length > 0) await flushOnce();
+      // Keep writing while work waits whose gathering time is up: that is the group of the next commit.
+      while (waiting.length > 0 && gatherMs() === 0) await flushOnce();
     })().finally(() => {
       running = undefined;
       if (waiting.length > 0) schedule();
@@ -87,24 +121,37 @@ export function createIngestBuffer(options: IngestBufferOptions): IngestBuffer {
 
   function schedule(): void {
     if (running) return;
-    if (waitingEvents >= maxEvents) return kick();
-    timer ??= setTimeout(kick, maxDelayMs);
+    const ms = gatherMs();
+    if (ms === 0) return kick();
+    timer ??= setTimeout(kick, ms);
   }
 
   return {
     get pending() {
       return waitingEvents;
     },
-    submit(unit) {
+    submit(unit, writes = []) {
       if (stopped) {
         return Promise.reject(
           new AppError('unavailable', 'The server is shutting down. Retry in a moment.', { retryAfter: 1 }),
         );
       }
-      if (unit.events.length === 0 && unit.quarantined.length === 0 && unit.drops.length === 0)
+      if (
+        unit.events.length === 0 &&
+        unit.quarantined.length === 0 &&
+        unit.drops.length === 0 &&
+        writes.length === 0
+      )
         return Promise.resolve();
+      if (waitingEvents > 0 && waitingEvents + unit.events.length > maxPendingEvents) {
+        return Promise.reject(
+          new AppError('unavailable', 'Candor is behind on storing events. Retry in a moment.', {
+            retryAfter: 1,
+          }),
+        );
+      }
       return new Promise<void>((resolve, reject) => {
-        waiting.push({ unit, resolve, reject });
+        waiting.push({ unit, writes, at: performance.now(), resolve, reject });
         waitingEvents += unit.events.length + unit.quarantined.length;
         schedule();
       });

@@ -7,11 +7,19 @@ import { createHash } from 'node:crypto';
 import type { Clock } from '../../kernel/clock.ts';
 import type { Pseudonymizer } from '../../kernel/crypto.ts';
 import { uuidv7 } from '../../kernel/ids.ts';
-import type { EventRecord, EventStore, StateStore } from '../../storage/ports.ts';
+import { AppError, isAppError } from '../../kernel/errors.ts';
+import type { EventRecord, EventStore, StateStore, Stream } from '../../storage/ports.ts';
 import { consentGate, gatePurpose } from './consent-gate.step.ts';
 import { enrichEvent } from './enrich-event.step.ts';
-import { createIngestBuffer, type IngestBuffer } from './ingest-buffer.ts';
+import {
+  createIngestBuffer,
+  type CommitUnit,
+  type GroupCommit,
+  type GroupWrite,
+  type IngestBuffer,
+} from './ingest-buffer.ts';
 import { minimiseEvent } from './minimise-event.step.ts';
+import { cachePseudonyms } from './pseudonym-cache.ts';
 import {
   extractIdentifiers,
   pseudonymiseEvent,
@@ -20,6 +28,7 @@ import {
 } from './pseudonymise-event.step.ts';
 import { scrubEvent } from './scrub-event.step.ts';
 import type { StepResult } from './step.ts';
+import { badWriteKey } from './request-body.ts';
 import { createIngestStore, type DropCount, type QuarantineEntry } from './store.ts';
 import { validateEvent } from './validate-event.step.ts';
 
@@ -42,27 +51,66 @@ export type IngestDeps = {
   clock: Clock;
   pseudonymize: Pseudonymizer;
   consent: IngestConsent;
-  /** The profiles module's PII vault; until it is wired, direct identifiers from traits are never stored. */
-  vault?: { storeIdentifiers(subjectId: string, identifiers: Identifiers): Promise<void> };
-  /** The profiles module's identity graph (identify / alias link a device to a customer). */
+  /**
+   * The profiles module's PII vault; until it is wired, direct identifiers from traits are never stored.
+   * It returns the writes as a step of the group commit's state transaction (null: nothing to store).
+   */
+  vault?: { prepareIdentifiers(subjectId: string, identifiers: Identifiers): StateWrite | null };
+  /**
+   * The profiles module's identity graph (identify / alias link a device to a customer): checks what it
+   * must now, and returns the link's writes as a step of the group commit's state transaction.
+   */
   identity?: {
-    link(input: {
+    prepareLink(input: {
       sourceId: string;
       userId: string;
       anonymousId: string | null;
       previousIds: readonly string[];
       ts: number;
-    }): Promise<void>;
+    }): Promise<StateWrite | null>;
   };
   authenticateWriteKey: (key: string) => Promise<{ sourceId: string } | null>;
+  /** Server mode: accepted batches are published here, and workers consume them into the event store. */
+  stream?: Stream;
 };
+
+/** One step of the group commit's state-store transaction (vault writes, identity links). */
+export type StateWrite = GroupWrite;
 
 export type IngestConfig = {
   /** Group-commit window, ms. */
   commitDelayMs?: number;
   /** Group size that commits at once. */
   commitMaxEvents?: number;
+  /** Events waiting for a commit beyond which requests get 503 + Retry-After (backpressure). */
+  maxPendingEvents?: number;
+  /** Server mode: consume the stream into the event store in this process (worker / all roles). */
+  consumeStream?: boolean;
+  /** How many ids' pseudonyms are kept in memory (each costs an HMAC to recompute). */
+  pseudonymCacheSize?: number;
 };
+
+/** The stream subject accepted batches are published on, and the durable that stores them. */
+export const INGEST_SUBJECT = 'ingest.events';
+export const INGEST_DURABLE = 'event-store';
+/** Events per stream message: well under NATS' default 1 MB payload limit. */
+const EVENTS_PER_MESSAGE = 500;
+
+/** One stream message: a slice of one group commit. Pseudonymous events only, never identifiers. */
+type StreamBatch = { v: 1; unit: CommitUnit };
+
+/** A store that fails (down, timing out) is an outage the client should wait out: 503, never 500. */
+function asUnavailable(error: unknown): unknown {
+  if (isAppError(error)) return error;
+  return new AppError(
+    'unavailable',
+    'Candor cannot reach its database right now; nothing was accepted. Retry shortly.',
+    {
+      retryAfter: 2,
+      cause: error,
+    },
+  );
+}
 
 export type IngestRequest = {
   sourceId: string;
@@ -72,6 +120,12 @@ export type IngestRequest = {
   context?: unknown;
   /** `Sec-GPC: 1` on the request. */
   gpc: boolean;
+  /**
+   * Receive time of each message (epoch ms, aligned with `messages`), for trusted in-process callers replaying
+   * history (the demo shop, order imports): each message is judged as if it had arrived at that time — its
+   * consent at that time, the 30-day age limit from that time. HTTP requests never set it: they are received now.
+   */
+  receivedAt?: readonly number[];
 };
 
 export type IngestOutcome = {
@@ -102,14 +156,65 @@ export type IngestService = ReturnType<typeof createIngestService>;
 
 export function createIngestService(deps: IngestDeps, config: IngestConfig = {}) {
   const store = createIngestStore(deps.state);
+  const encoder = new TextEncoder();
+  const decoder = new TextDecoder();
+
+  /** Runs a group's vault writes and identity links in one state transaction (one durable commit). */
+  async function applyStateWrites(writes: readonly StateWrite[]): Promise<void> {
+    if (writes.length === 0) return;
+    await deps.state.transaction(async (trx) => {
+      for (const write of writes) await write(trx);
+    });
+  }
+
+  /**
+   * Server mode: one group commit becomes a few stream messages, all acked by JetStream before resolving.
+   * The group's state writes (vault, identity links) belong to this API process's state store: they
+   * commit first, in one transaction, so an acknowledged identify is never without its traits.
+   */
+  async function publishUnit(stream: Stream, group: GroupCommit): Promise<void> {
+    await applyStateWrites(group.writes);
+    const unit: CommitUnit = { events: group.events, quarantined: group.quarantined, drops: group.drops };
+    const parts: CommitUnit[] = [];
+    for (let i = 0; i < unit.events.length || (i === 0 && parts.length === 0); i += EVENTS_PER_MESSAGE) {
+      parts.push({
+        events: unit.events.slice(i, i + EVENTS_PER_MESSAGE),
+        quarantined: i === 0 ? unit.quarantined : [],
+        drops: i === 0 ? unit.drops : [],
+      });
+    }
+    await Promise.all(
+      parts.map((part) => {
+        const batch: StreamBatch = { v: 1, unit: part };
+        return stream.publish(INGEST_SUBJECT, { id: uuidv7(), data: encoder.encode(JSON.stringify(batch)) });
+      }),
+    );
+  }
+
+  /** Worker side: store one message's events (idempotent on event id) and its diagnostics (once per id). */
+  async function applyMessage(message: { id: string; data: Uint8Array }): Promise<void> {
+    const batch = JSON.parse(decoder.decode(message.data)) as StreamBatch;
+    if (batch.v !== 1) throw new Error(`Unknown ingest batch version ${String(batch.v)}`);
+    const { events, quarantined, drops } = batch.unit;
+    if (events.length > 0) await deps.events.append(events);
+    await store.recordOnce(message.id, quarantined, drops, deps.clock.now().getTime());
+  }
+
+  const stream = deps.stream;
+  const pseudonymize = cachePseudonyms(deps.pseudonymize, config.pseudonymCacheSize ?? 100_000);
   const buffer: IngestBuffer = createIngestBuffer({
-    maxDelayMs: config.commitDelayMs ?? 4,
+    maxDelayMs: config.commitDelayMs ?? 10,
     maxEvents: config.commitMaxEvents ?? 20_000,
-    commit: async (unit) => {
-      await deps.events.append(unit.events);
-      await store.record(unit.quarantined, unit.drops);
-    },
+    maxPendingEvents: config.maxPendingEvents ?? 100_000,
+    commit: stream
+      ? (unit) => publishUnit(stream, unit)
+      : async (group) => {
+          await deps.events.append(group.events);
+          // Counters, quarantine, vault writes and identity links of the whole group: one transaction.
+          await store.record(group.quarantined, group.drops, group.writes);
+        },
   });
+  let consumer: { stop(): Promise<void> } | undefined;
 
   async function ingest(request: IngestRequest): Promise<IngestOutcome> {
     const receivedAt = deps.clock.now().getTime();
@@ -119,12 +224,19 @@ export function createIngestService(deps: IngestDeps, config: IngestConfig = {})
     const drops = new Map<string, number>();
     const reasons: Record<string, number> = {};
     const gpcDone = new Set<string>();
-    const sideEffects: Promise<void>[] = [];
+    // Writes for the state store (vault, identity links), run in the group commit's one transaction.
+    const writes: StateWrite[] = [];
+    const pendingWrites: Promise<StateWrite | null>[] = [];
 
     const addDrop = (reason: string) => drops.set(reason, (drops.get(reason) ?? 0) + 1);
 
-    for (const raw of request.messages) {
-      const validated = validateEvent(raw, { receivedAt, sentAt: request.sentAt, context: request.context });
+    for (let i = 0; i < request.messages.length; i++) {
+      const raw = request.messages[i];
+      const validated = validateEvent(raw, {
+        receivedAt: request.receivedAt?.[i] ?? receivedAt,
+        sentAt: request.sentAt,
+        context: request.context,
+      });
       if (validated.kind !== 'ok') {
         if (validated.kind === 'quarantine') {
           reasons[validated.reason] = (reasons[validated.reason] ?? 0) + 1;
@@ -147,18 +259,26 @@ export function createIngestService(deps: IngestDeps, config: IngestConfig = {})
         continue;
       }
       const ev = validated.event;
-      const subjectIds = subjectIdsOf(deps.pseudonymize, ev);
+      const subjectIds = subjectIdsOf(pseudonymize, ev);
 
       // GPC is an opt-out of advertising and sale, recorded before the event is judged.
       if (request.gpc || ev.context.gpc) {
         const key = subjectIds.join(',');
         if (!gpcDone.has(key)) {
           gpcDone.add(key);
-          await deps.consent.signalGpc(subjectIds, { channel: sourceId, actor: `source:${sourceId}` });
+          await deps.consent
+            .signalGpc(subjectIds, { channel: sourceId, actor: `source:${sourceId}` })
+            .catch((e: unknown) => {
+              throw asUnavailable(e);
+            });
         }
       }
 
-      const consent = await deps.consent.stateAt(subjectIds, gatePurpose(ev.type), ev.ts);
+      const consent = await deps.consent
+        .stateAt(subjectIds, gatePurpose(ev.type), ev.ts)
+        .catch((e: unknown) => {
+          throw asUnavailable(e);
+        });
       const gated = consentGate(ev, consent);
       if (gated.kind !== 'ok') {
         note(gated);
@@ -169,7 +289,7 @@ export function createIngestService(deps: IngestDeps, config: IngestConfig = {})
         note(minimal);
         continue;
       }
-      const pseudo = pseudonymiseEvent(minimal.event, deps.pseudonymize);
+      const pseudo = pseudonymiseEvent(minimal.event, pseudonymize);
       if (pseudo.kind !== 'ok') {
         note(pseudo);
         continue;
@@ -190,13 +310,14 @@ export function createIngestService(deps: IngestDeps, config: IngestConfig = {})
       if (ev.type === 'identify') {
         const identifiers = extractIdentifiers(ev.traits);
         if (deps.vault && Object.keys(identifiers).length > 0) {
-          sideEffects.push(deps.vault.storeIdentifiers(record.subjectId, identifiers));
+          const write = deps.vault.prepareIdentifiers(record.subjectId, identifiers);
+          if (write) writes.push(write);
         }
       }
       if ((ev.type === 'identify' || ev.type === 'alias') && deps.identity && record.userId !== null) {
         const previousIds = (JSON.parse(record.props) as { previousIds?: string[] }).previousIds ?? [];
-        sideEffects.push(
-          deps.identity.link({
+        pendingWrites.push(
+          deps.identity.prepareLink({
             sourceId,
             userId: record.userId,
             anonymousId: record.anonymousId,
@@ -218,18 +339,53 @@ export function createIngestService(deps: IngestDeps, config: IngestConfig = {})
       count,
       lastAt: receivedAt,
     }));
-    await Promise.all(sideEffects);
-    await buffer.submit({ events, quarantined, drops: dropList });
+    try {
+      for (const write of await Promise.all(pendingWrites)) if (write) writes.push(write);
+      await buffer.submit({ events, quarantined, drops: dropList }, writes);
+    } catch (e) {
+      throw asUnavailable(e);
+    }
     let dropped = 0;
     for (const n of drops.values()) dropped += n;
     return { accepted: events.length, dropped, quarantined: quarantined.length, reasons };
   }
 
+  /**
+   * The in-process front door (demo shop, imports, webhooks): the same pipeline as HTTP, authenticated by a
+   * source's write key exactly as a tracking request is.
+   */
+  async function ingestWithKey(
+    writeKey: string,
+    request: Omit<IngestRequest, 'sourceId' | 'gpc'> & { gpc?: boolean },
+  ): Promise<IngestOutcome & { sourceId: string }> {
+    const source = await deps.authenticateWriteKey(writeKey);
+    if (source === null) throw badWriteKey();
+    const outcome = await ingest({ ...request, sourceId: source.sourceId, gpc: request.gpc ?? false });
+    return { ...outcome, sourceId: source.sourceId };
+  }
+
   return {
     ingest,
+    ingestWithKey,
     stats: (options: { sourceId?: string; limit: number }) => store.stats(options),
-    deleteQuarantineOlderThan: (ts: number) => store.deleteQuarantineOlderThan(ts),
-    authenticateWriteKey: (key: string) => deps.authenticateWriteKey(key),
-    stop: () => buffer.stop(),
+    deleteQuarantineOlderThan: async (ts: number) => {
+      await store.deleteAppliedOlderThan(ts);
+      return store.deleteQuarantineOlderThan(ts);
+    },
+    authenticateWriteKey: (key: string) =>
+      deps.authenticateWriteKey(key).catch((e: unknown) => {
+        throw asUnavailable(e);
+      }),
+    /** Worker role in server mode: starts consuming the stream into the event store. */
+    async start(): Promise<void> {
+      if (!stream || !config.consumeStream || consumer) return;
+      consumer = await stream.consume(INGEST_SUBJECT, INGEST_DURABLE, applyMessage);
+    },
+    /** Flushes (publishes or commits) what is waiting, then stops consuming. */
+    async stop(): Promise<void> {
+      await buffer.stop();
+      await consumer?.stop();
+      consumer = undefined;
+    },
   };
 }

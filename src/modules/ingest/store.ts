@@ -21,7 +21,14 @@ export type QuarantineRow = {
 
 export type DropCountRow = { source_id: string; reason: string; count: Num; last_at: Num };
 
-export type IngestTables = { ingest_quarantine: QuarantineRow; ingest_drop_counts: DropCountRow };
+/** Stream messages (server mode) whose diagnostics were recorded: a redelivery must not count twice. */
+export type StreamAppliedRow = { message_id: string; applied_at: Num };
+
+export type IngestTables = {
+  ingest_quarantine: QuarantineRow;
+  ingest_drop_counts: DropCountRow;
+  ingest_stream_applied: StreamAppliedRow;
+};
 
 export function ingestMigrations(store: StateStore): Record<string, Migration> {
   const t = columnTypes(store.dialect);
@@ -56,6 +63,22 @@ export function ingestMigrations(store: StateStore): Record<string, Migration> {
           .execute();
       },
     },
+    'ingest-0002-stream-applied': {
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable('ingest_stream_applied')
+          .ifNotExists()
+          .addColumn('message_id', t.text, (c) => c.primaryKey())
+          .addColumn('applied_at', t.ts, (c) => c.notNull())
+          .execute();
+        await db.schema
+          .createIndex('ingest_stream_applied_at')
+          .ifNotExists()
+          .on('ingest_stream_applied')
+          .column('applied_at')
+          .execute();
+      },
+    },
   };
 }
 
@@ -81,41 +104,91 @@ export type IngestStore = ReturnType<typeof createIngestStore>;
 
 export function createIngestStore(store: StateStore) {
   const db = () => tablesOf<IngestTables>(store);
+
+  async function write(
+    tx: Kysely<IngestTables>,
+    quarantined: readonly QuarantineEntry[],
+    drops: readonly DropCount[],
+  ): Promise<void> {
+    for (let i = 0; i < quarantined.length; i += 500) {
+      await tx
+        .insertInto('ingest_quarantine')
+        .values(
+          quarantined.slice(i, i + 500).map((q) => ({
+            id: q.id,
+            source_id: q.sourceId,
+            reason: q.reason,
+            event_type: q.eventType,
+            detail: q.detail,
+            size_bytes: q.sizeBytes,
+            received_at: q.receivedAt,
+          })),
+        )
+        .execute();
+    }
+    for (const d of drops) {
+      await tx
+        .insertInto('ingest_drop_counts')
+        .values({ source_id: d.sourceId, reason: d.reason, count: d.count, last_at: d.lastAt })
+        .onConflict((oc) =>
+          oc.columns(['source_id', 'reason']).doUpdateSet((eb) => ({
+            count: eb('ingest_drop_counts.count', '+', eb.ref('excluded.count')),
+            last_at: eb.ref('excluded.last_at'),
+          })),
+        )
+        .execute();
+    }
+  }
+
   return {
-    /** Quarantine rows and drop counters of one group commit, in one transaction. */
-    async record(quarantined: readonly QuarantineEntry[], drops: readonly DropCount[]): Promise<void> {
-      if (quarantined.length === 0 && drops.length === 0) return;
+    /**
+     * Quarantine rows and drop counters of one group commit, and the group's other state writes (vault,
+     * identity links), in one transaction: one durable commit per group, not one per request or identify.
+     */
+    async record(
+      quarantined: readonly QuarantineEntry[],
+      drops: readonly DropCount[],
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the port's transaction handle is untyped
+      writes: readonly ((trx: Kysely<any>) => Promise<unknown>)[] = [],
+    ): Promise<void> {
+      if (quarantined.length === 0 && drops.length === 0 && writes.length === 0) return;
       await store.transaction(async (trx) => {
-        const tx = trx as Kysely<IngestTables>;
-        for (let i = 0; i < quarantined.length; i += 500) {
-          await tx
-            .insertInto('ingest_quarantine')
-            .values(
-              quarantined.slice(i, i + 500).map((q) => ({
-                id: q.id,
-                source_id: q.sourceId,
-                reason: q.reason,
-                event_type: q.eventType,
-                detail: q.detail,
-                size_bytes: q.sizeBytes,
-                received_at: q.receivedAt,
-              })),
-            )
-            .execute();
-        }
-        for (const d of drops) {
-          await tx
-            .insertInto('ingest_drop_counts')
-            .values({ source_id: d.sourceId, reason: d.reason, count: d.count, last_at: d.lastAt })
-            .onConflict((oc) =>
-              oc.columns(['source_id', 'reason']).doUpdateSet((eb) => ({
-                count: eb('ingest_drop_counts.count', '+', eb.ref('excluded.count')),
-                last_at: eb.ref('excluded.last_at'),
-              })),
-            )
-            .execute();
-        }
+        await write(trx as Kysely<IngestTables>, quarantined, drops);
+        for (const w of writes) await w(trx);
       });
+    },
+
+    /**
+     * The same for one stream message, at most once per message id (same transaction as the marker), so a
+     * redelivered message never counts its drops twice. Returns false when it had been recorded before.
+     */
+    async recordOnce(
+      messageId: string,
+      quarantined: readonly QuarantineEntry[],
+      drops: readonly DropCount[],
+      now: number,
+    ): Promise<boolean> {
+      if (quarantined.length === 0 && drops.length === 0) return true;
+      return store.transaction(async (trx) => {
+        const tx = trx as Kysely<IngestTables>;
+        const marked = await tx
+          .insertInto('ingest_stream_applied')
+          .values({ message_id: messageId, applied_at: now })
+          .onConflict((oc) => oc.column('message_id').doNothing())
+          .executeTakeFirst();
+        if (Number(marked.numInsertedOrUpdatedRows ?? 0) === 0) return false;
+        await write(tx, quarantined, drops);
+        return true;
+      });
+    },
+
+    /** Markers older than the stream's retention can never meet a redelivery again. */
+    async deleteAppliedOlderThan(ts: number): Promise<number> {
+      const res = await db()
+        .deleteFrom('ingest_stream_applied')
+        .where('applied_at', '<', ts)
+        .executeTakeFirst();
+      return Number(res.numDeletedRows);
     },
 
     async stats(options: { sourceId?: string; limit: number }): Promise<IngestStats> {

@@ -8,6 +8,7 @@ import { newId } from '../../kernel/ids.ts';
 import type { StateStore } from '../../storage/ports.ts';
 import type { LegalHold, Subject } from './holder.ts';
 import { deadlineFor, type Jurisdiction } from './jurisdictions.ts';
+import type { EventPurgeStatus } from './event-purge.ts';
 import { privacyDb, type DsarRequestRow, type DsarTargetRow } from './store.ts';
 
 export type DsarKind = 'export' | 'erase';
@@ -53,6 +54,11 @@ export type ErasureReceipt = {
   completedAt: number;
   targets: { target: string; status: 'done'; deleted: number }[];
   legalHolds: LegalHold[];
+  /**
+   * The physical purge of the subject's events from the event store's files (their rows are deleted, and
+   * invisible to every query, before the receipt is issued): done at `purgedAt`, or due by `purgeBy`.
+   */
+  eventPurge?: EventPurgeStatus;
   /** Ed25519 public key (SPKI PEM) that verifies `signature` over the canonical JSON of the other fields. */
   publicKey: string;
   signature: string;

@@ -1,6 +1,6 @@
 /**
  * The behavioural events of a subject in the event store (DuckDB or PostgreSQL). Erasure deletes them;
- * the erasure flow then compacts the store so the bytes leave the files.
+ * the erasure flow then purges the store (event-purge.ts) so the bytes leave the files.
  */
 import type { EventStore } from '../../storage/ports.ts';
 import { subjectIdsOf, type PersonalDataHolder } from './holder.ts';

@@ -52,3 +52,10 @@ export { writeTar, readTar, toCsv, bundleToTar } from './tar.ts';
 export type { ExportBundle } from './tar.ts';
 export { privacyMigrations } from './store.ts';
 export { createEventStoreHolder, EVENT_STORE_HOLDER } from './event-store.holder.ts';
+export {
+  createEventPurges,
+  EVENTS_PURGE_JOB,
+  EVENTS_PURGE_EVERY_MS,
+  INLINE_PURGE_MAX_EVENTS,
+} from './event-purge.ts';
+export type { EventPurges, EventPurgeStatus } from './event-purge.ts';

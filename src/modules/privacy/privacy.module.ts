@@ -5,6 +5,7 @@ import type { CandorModule } from '../../kernel/module.ts';
 import type { EventStore, Jobs, StateStore } from '../../storage/ports.ts';
 import type { HolderRegistry, Subject } from './holder.ts';
 import { createEventStoreHolder } from './event-store.holder.ts';
+import { EVENTS_PURGE_EVERY_MS, EVENTS_PURGE_JOB, type EventPurges } from './event-purge.ts';
 import { createPrivacyHolder } from './privacy.holder.ts';
 import { mountPrivacyRoutes } from './privacy.routes.ts';
 import {
@@ -28,6 +29,8 @@ export type PrivacyModuleDeps = {
   audit: AuditRecorder;
   registry: HolderRegistry;
   runners: DsarRunners;
+  /** Pending physical purges of erased events (shared with the erasure flow). */
+  purges: EventPurges;
   /** Every pseudonym linked to this one (the profiles identity graph). */
   resolveSubject(subjectId: string): Promise<Subject>;
   findSubjectByEmail(email: string): Promise<Subject | null>;
@@ -105,8 +108,13 @@ export function createPrivacyModule(deps: PrivacyModuleDeps, config: PrivacyModu
       [PRIVACY_RETENTION_JOB]: async () => {
         await retention.run();
       },
+      // Rewrites the event file only when an erasure happened since the last purge.
+      [EVENTS_PURGE_JOB]: async () => {
+        await deps.purges.runScheduled();
+      },
     },
     schedules: [
+      { name: EVENTS_PURGE_JOB, kind: EVENTS_PURGE_JOB, everyMs: EVENTS_PURGE_EVERY_MS },
       { name: PRIVACY_ERASE_JOB, kind: PRIVACY_ERASE_JOB, everyMs: 60_000 },
       {
         name: PRIVACY_RETENTION_JOB,

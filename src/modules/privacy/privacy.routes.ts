@@ -56,6 +56,13 @@ const ReceiptSchema = z
     completedAt: z.number().int(),
     targets: z.array(z.object({ target: z.string(), status: z.literal('done'), deleted: z.number().int() })),
     legalHolds: z.array(LegalHoldSchema),
+    eventPurge: z
+      .discriminatedUnion('status', [
+        z.object({ status: z.literal('purged'), purgedAt: z.number().int() }),
+        z.object({ status: z.literal('scheduled'), purgeBy: z.number().int() }),
+      ])
+      .optional()
+      .describe('Whether the erased events are already gone from the event files, or by when they will be'),
     publicKey: z.string(),
     signature: z.string(),
   })
@@ -206,6 +213,37 @@ export function mountPrivacyRoutes(router: Router, deps: PrivacyRouteDeps): void
       const subject = await deps.resolveSubject(shopperOf(c).subjectId);
       const status = await service.eraseForShopper(subject, jurisdiction);
       return c.json(status, status.status === 'completed' ? 200 : 202);
+    },
+  );
+
+  router.openapi(
+    createRoute({
+      method: 'post',
+      path: '/v1/me/requests',
+      tags: ['privacy'],
+      summary:
+        'Ask the shop to handle an export or erasure for me; queued as verified for the privacy officer',
+      middleware: [guards.shopper] as const,
+      request: {
+        body: {
+          required: true,
+          content: {
+            'application/json': {
+              schema: z.strictObject({ kind: z.enum(['export', 'erase']), jurisdiction: JurisdictionSchema }),
+            },
+          },
+        },
+      },
+      responses: {
+        202: json('Queued', z.object({ requestId: z.string(), status: z.string() })),
+        400: err('Invalid body'),
+        401: err('No valid shopper token'),
+      },
+    }),
+    async (c) => {
+      const body = c.req.valid('json');
+      const subject = await deps.resolveSubject(shopperOf(c).subjectId);
+      return c.json(await service.requestForShopper(subject, body.kind, body.jurisdiction), 202);
     },
   );
 
@@ -396,13 +434,17 @@ export function mountPrivacyRoutes(router: Router, deps: PrivacyRouteDeps): void
       method: 'post',
       path: '/v1/privacy/requests/{id}/approve',
       tags: ['privacy'],
-      summary: 'Approve a verified request; an erasure runs at once (dsar:manage)',
+      summary:
+        'Approve a verified request; an erasure runs at once, a queued export is produced for the officer to deliver (dsar:manage)',
       middleware: [dsar] as const,
       request: { params: IdParam },
       responses: {
         200: json(
           'Done or recorded',
-          z.union([ErasureStatusSchema, z.object({ requestId: z.string(), status: z.string() })]),
+          z.union([
+            ErasureStatusSchema,
+            z.object({ requestId: z.string(), status: z.string(), export: ExportSchema.optional() }),
+          ]),
         ),
         401: err('Not signed in'),
         403: err('Missing dsar:manage'),

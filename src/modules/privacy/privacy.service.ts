@@ -183,6 +183,30 @@ export function createPrivacyService(deps: PrivacyServiceDeps, config: PrivacySe
       return runErase(request, { kind: 'shopper', subjectId: '' });
     },
 
+    /**
+     * A signed-in shopper asks the shop to handle a request (the shopper token is the identity proof, so it
+     * is queued as verified): the privacy officer approves it from the queue, an export is then delivered by
+     * the shop and an erasure runs at approval.
+     */
+    async requestForShopper(
+      subject: Subject,
+      kind: DsarKind,
+      jurisdiction: Jurisdiction,
+    ): Promise<{ requestId: string; status: string }> {
+      const request = await dsar.create({
+        kind,
+        jurisdiction,
+        channel: 'self_service',
+        subject,
+        verifiedBy: 'shopper_token',
+      });
+      await audit({ kind: 'shopper', subjectId: '' }, 'privacy.request_created', request.id, 'success', {
+        kind,
+        jurisdiction,
+      });
+      return { requestId: request.id, status: request.status };
+    },
+
     /** The operator at the CLI (who holds the data directory and its keys) runs a request directly. */
     async runAsOperator(
       kind: DsarKind,
@@ -291,7 +315,7 @@ export function createPrivacyService(deps: PrivacyServiceDeps, config: PrivacySe
     async approve(
       requestId: string,
       staffId: string,
-    ): Promise<ErasureStatus | { requestId: string; status: string }> {
+    ): Promise<ErasureStatus | { requestId: string; status: string; export?: Record<string, unknown> }> {
       const request = await dsar.require(requestId);
       const actor: Actor = { kind: 'staff', staffId };
       if (request.status === 'awaiting_verification' || request.verifiedAt === null) {
@@ -307,8 +331,16 @@ export function createPrivacyService(deps: PrivacyServiceDeps, config: PrivacySe
       await dsar.setStatus(requestId, request.status, { approvedBy: staffId });
       await audit(actor, 'privacy.approve', requestId, 'success');
       if (request.kind === 'erase') return runErase(request, actor);
-      // A verified export was already answered to the shopper; approving it only records the decision.
-      return { requestId, status: request.status };
+      // A code-verified export was answered to the shopper at verification (and is completed, refused above).
+      // A queued one is produced now, for the officer to deliver through the shop's own channel.
+      const subject = await dsar.subjectOf(requestId);
+      if (!subject || subject.subjectIds.length === 0)
+        throw new AppError(
+          'conflict',
+          `Request ${requestId} names no shopper; reject it with a reason instead.`,
+        );
+      const bundle = await runExport(request, subject, actor);
+      return { requestId, status: 'completed', export: bundle.document };
     },
 
     async reject(requestId: string, staffId: string, reason: string): Promise<void> {

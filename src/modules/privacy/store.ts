@@ -7,6 +7,7 @@ import type { Kysely } from 'kysely';
 import type { Migration } from 'kysely/migration';
 import { columnTypes } from '../../storage/column-types.ts';
 import type { StateDialect, StateStore } from '../../storage/ports.ts';
+import { eventPurgeMigrations } from './event-purge.ts';
 
 type Num = number | string | bigint;
 
@@ -245,5 +246,6 @@ export function privacyMigrations(dialect: StateDialect): Record<string, Migrati
           .execute();
       },
     },
+    ...eventPurgeMigrations(dialect),
   };
 }

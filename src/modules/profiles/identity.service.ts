@@ -5,6 +5,7 @@
  * reversible (a split link stays recorded and a merge restores it) and audited. An automatic identify never
  * re-links what staff split.
  */
+import type { Kysely } from 'kysely';
 import type { Clock } from '../../kernel/clock.ts';
 import { AppError } from '../../kernel/errors.ts';
 import type { StateStore } from '../../storage/ports.ts';
@@ -13,6 +14,10 @@ import { profilesDb } from './store.ts';
 import type { VaultAudit } from './vault.service.ts';
 
 export const LINK_PURPOSE = 'personalization';
+
+/** One step of a caller's state-store transaction; resolves to whether a new link was made. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the port's transaction handle is untyped
+export type IdentityWrite = (trx: Kysely<any>) => Promise<boolean>;
 
 export type ProfilesConsent = {
   /** True when the purpose is granted now for any of these subject pseudonyms. */
@@ -34,9 +39,10 @@ export function createIdentityService(deps: {
     userId: string,
     state: 'linked' | 'split',
     method: string,
+    tx: typeof db = db,
   ): Promise<void> => {
     const ts = now();
-    await db
+    await tx
       .insertInto('identity_links')
       .values({ anonymous_id: anonymousId, user_id: userId, state, method, linked_at: ts, updated_at: ts })
       .onConflict((oc) =>
@@ -45,40 +51,60 @@ export function createIdentityService(deps: {
       .execute();
   };
 
-  const auditTarget = async (userId: string) => {
-    const keyId = await deps.keyIdOf(userId);
-    return keyId ? `subject-key:${keyId}` : null;
-  };
-
-  return {
-    /** Called by ingest on identify/alias. Returns whether a link was made. */
-    async link(input: {
-      userId: string;
-      anonymousId: string | null;
-      previousIds?: readonly string[];
-    }): Promise<boolean> {
-      const devices = [
-        ...new Set(
-          [input.anonymousId, ...(input.previousIds ?? [])].filter(
-            (x): x is string => !!x && x !== input.userId,
-          ),
+  /**
+   * An identify/alias link in two halves: the consent check now (it reads the ledger, outside any
+   * transaction), and the writes as one step of the caller's transaction — ingestion runs every link of a
+   * group commit in the one transaction that also records the group's counters. Null when nothing is to be
+   * linked (no device, or no `personalization` consent). The step reports whether it made a new link.
+   */
+  const prepareLink = async (input: {
+    userId: string;
+    anonymousId: string | null;
+    previousIds?: readonly string[];
+  }): Promise<IdentityWrite | null> => {
+    const devices = [
+      ...new Set(
+        [input.anonymousId, ...(input.previousIds ?? [])].filter(
+          (x): x is string => !!x && x !== input.userId,
         ),
-      ];
-      if (devices.length === 0) return false;
-      if (!(await deps.consent.granted([input.userId, ...devices], LINK_PURPOSE))) return false;
+      ),
+    ];
+    if (devices.length === 0) return null;
+    if (!(await deps.consent.granted([input.userId, ...devices], LINK_PURPOSE))) return null;
+    return async (trx) => {
+      const tx = trx as typeof db;
       let linked = false;
       for (const d of devices) {
-        const existing = await db
+        const existing = await tx
           .selectFrom('identity_links')
           .select('state')
           .where('anonymous_id', '=', d)
           .where('user_id', '=', input.userId)
           .executeTakeFirst();
         if (existing) continue; // already linked, or split by staff: an automatic identify never undoes a split
-        await setLink(d, input.userId, 'linked', 'identify');
+        await setLink(d, input.userId, 'linked', 'identify', tx);
         linked = true;
       }
       return linked;
+    };
+  };
+
+  const auditTarget = async (userId: string) => {
+    const keyId = await deps.keyIdOf(userId);
+    return keyId ? `subject-key:${keyId}` : null;
+  };
+
+  return {
+    prepareLink,
+
+    /** An identify/alias link in its own transaction. Returns whether a link was made. */
+    async link(input: {
+      userId: string;
+      anonymousId: string | null;
+      previousIds?: readonly string[];
+    }): Promise<boolean> {
+      const write = await prepareLink(input);
+      return write ? deps.state.transaction(write) : false;
     },
 
     async merge(anonymousId: string, userId: string, staffId: string, reason: string): Promise<void> {

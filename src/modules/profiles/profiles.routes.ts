@@ -43,6 +43,8 @@ const RectifyBody = z
     name: z.string().min(1).max(200).optional(),
     address: z.string().min(1).max(1000).optional(),
   })
+  // Strict: a shopper's token decides whose profile this is; ids in the body are refused, not ignored.
+  .strict()
   .refine((b) => Object.keys(b).length > 0, 'send at least one of email, phone, name, address');
 
 export type ProfilesRouteDeps = {

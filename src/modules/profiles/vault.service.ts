@@ -4,6 +4,7 @@
  * and phone also get an HMAC lookup hash so a request "by e-mail" can find the person without decrypting.
  * Staff read identifiers through `readPii` only, which checks role and purpose and writes an audit record.
  */
+import type { Kysely } from 'kysely';
 import type { Clock } from '../../kernel/clock.ts';
 import { newDataKey, open, seal, type KeyRing, type Pseudonymizer } from '../../kernel/crypto.ts';
 import { AppError } from '../../kernel/errors.ts';
@@ -38,6 +39,10 @@ export type VaultAudit = {
   }): Promise<void>;
 };
 
+/** One step of a caller's state-store transaction. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the port's transaction handle is untyped
+export type VaultWrite = (trx: Kysely<any>) => Promise<void>;
+
 export function normaliseEmail(email: string): string {
   return email.trim().toLowerCase();
 }
@@ -65,12 +70,13 @@ export function createVaultService(deps: {
         ? deps.pseudonymize('pii-phone', normalisePhone(value))
         : null;
 
-  /** The subject's data key, created on first use. */
+  /** The subject's data key, created on first use; `tx` is the transaction it is read or created in. */
   const dataKey = async (
     subjectId: string,
     create: boolean,
+    tx: typeof db = db,
   ): Promise<{ keyId: string; key: Buffer } | null> => {
-    const row = await db
+    const row = await tx
       .selectFrom('subject_keys')
       .selectAll()
       .where('subject_id', '=', subjectId)
@@ -79,7 +85,7 @@ export function createVaultService(deps: {
     if (!create) return null;
     const key = newDataKey();
     const keyId = newId('sk');
-    await db
+    await tx
       .insertInto('subject_keys')
       .values({
         subject_id: subjectId,
@@ -90,10 +96,40 @@ export function createVaultService(deps: {
       .onConflict((oc) => oc.column('subject_id').doNothing())
       .execute();
     // Another writer may have won the race; use whichever key is stored.
-    return dataKey(subjectId, false);
+    return dataKey(subjectId, false, tx);
   };
 
   const aad = (subjectId: string, field: string) => `${subjectId}:${field}`;
+
+  /**
+   * The writes that store (or replace) direct identifiers of a subject, sealed under its data key, as one
+   * step of a caller's transaction: ingestion runs every identify of a group commit in the transaction that
+   * also records the group's counters, so a whole group costs one durable commit. Null when there is nothing
+   * to store.
+   */
+  const prepareIdentifiers = (subjectId: string, identifiers: Identifiers): VaultWrite | null => {
+    const entries = PII_FIELDS.flatMap((f) => {
+      const v = identifiers[f];
+      return typeof v === 'string' && v.trim() !== '' ? [[f, v.trim().slice(0, 1000)] as const] : [];
+    });
+    if (entries.length === 0) return null;
+    return async (trx) => {
+      const tx = trx as typeof db;
+      const key = (await dataKey(subjectId, true, tx))!;
+      for (const [field, value] of entries) {
+        const values = {
+          ciphertext: seal(key.key, value, aad(subjectId, field)),
+          lookup_hash: lookupHash(field, value),
+          updated_at: now(),
+        };
+        await tx
+          .insertInto('pii_vault')
+          .values({ subject_id: subjectId, field, ...values })
+          .onConflict((oc) => oc.columns(['subject_id', 'field']).doUpdateSet(values))
+          .execute();
+      }
+    };
+  };
 
   const readAll = async (subjectIds: readonly string[]): Promise<Identifiers> => {
     const out: Identifiers = {};
@@ -113,26 +149,12 @@ export function createVaultService(deps: {
   };
 
   return {
-    /** Stores (or replaces) direct identifiers of a subject, sealed under its data key. */
+    prepareIdentifiers,
+
+    /** Stores (or replaces) direct identifiers of a subject in one transaction (key included). */
     async storeIdentifiers(subjectId: string, identifiers: Identifiers): Promise<void> {
-      const entries = PII_FIELDS.flatMap((f) => {
-        const v = identifiers[f];
-        return typeof v === 'string' && v.trim() !== '' ? [[f, v.trim().slice(0, 1000)] as const] : [];
-      });
-      if (entries.length === 0) return;
-      const key = (await dataKey(subjectId, true))!;
-      for (const [field, value] of entries) {
-        const values = {
-          ciphertext: seal(key.key, value, aad(subjectId, field)),
-          lookup_hash: lookupHash(field, value),
-          updated_at: now(),
-        };
-        await db
-          .insertInto('pii_vault')
-          .values({ subject_id: subjectId, field, ...values })
-          .onConflict((oc) => oc.columns(['subject_id', 'field']).doUpdateSet(values))
-          .execute();
-      }
+      const write = prepareIdentifiers(subjectId, identifiers);
+      if (write) await deps.state.transaction(write);
     },
 
     /** Decrypts for the subject's own export and rectification (never for staff: see readPii). */

@@ -3,11 +3,17 @@
  * postgres.server.test.ts). The analytical queries are written once, in Kysely and `sql`, and checked
  * against answers computed in JavaScript from the same events, so every adapter must give the same answer.
  */
+import { existsSync, readFileSync } from 'node:fs';
 import { sql } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { EventRecord, EventStore } from '../ports.ts';
 
-export type EventStoreFixture = { store: EventStore; cleanup(): Promise<void> };
+export type EventStoreFixture = {
+  store: EventStore;
+  cleanup(): Promise<void>;
+  /** The files the store keeps its data in, when it is embedded (scanned for residual bytes after a purge). */
+  files?(): string[];
+};
 
 const DAY = 86_400_000;
 const T0 = Date.UTC(2030, 0, 30, 12);
@@ -209,6 +215,51 @@ export function describeEventStoreContract(name: string, open: () => Promise<Eve
       expect(await store.count()).toBe(50);
       // An erased event sent again is stored again: erasure does not leave its ids behind.
       expect(await store.append([events[1]!])).toEqual({ inserted: 1, duplicates: 0 });
+    });
+
+    it('purges deleted subjects for good: their bytes leave the files, queries and appends keep working', async () => {
+      // Enough subjects that the erased one's rows are a small part of each row group they share.
+      const erased = 'sub-erased-5f1c9a77';
+      const events = Array.from({ length: 30_000 }, (_, i) =>
+        makeEvent(i, {
+          eventId: `purge-${i}`,
+          subjectId: i % 300 === 0 ? erased : `sub-${i % 299}`,
+          sessionId: i % 300 === 0 ? 'ses-erased-5f1c9a77' : `ses-${i % 97}`,
+          ts: T0 + i * 1000,
+        }),
+      );
+      await store.append(events);
+      const kept = events.filter((e) => e.subjectId !== erased);
+      const erasedIds = events.filter((e) => e.subjectId === erased).map((e) => e.eventId);
+      expect(await store.deleteSubjects([erased])).toBe(erasedIds.length);
+      // Queries issued while the purge runs wait for it and then answer from the rewritten store.
+      const during = store.count();
+      const result = await store.purge();
+      expect(await during).toBe(kept.length);
+      expect(result.bytesBefore).toBeGreaterThan(0);
+      expect(await store.count()).toBe(kept.length);
+      expect(await store.eventsOfSubjects([erased])).toEqual([]);
+      expect(await store.eventsOfSubjects(['sub-7'])).toEqual(kept.filter((e) => e.subjectId === 'sub-7'));
+      expect(await store.append([makeEvent(1, { eventId: 'after-purge', ts: T0 })])).toEqual({
+        inserted: 1,
+        duplicates: 0,
+      });
+      expect(await store.count()).toBe(kept.length + 1);
+      const files = fx.files?.() ?? [];
+      if (store.dialect === 'duckdb') {
+        expect(result.rewritten).toBe(true);
+        expect(files.length).toBeGreaterThan(0);
+      }
+      const needles = [erased, 'ses-erased-5f1c9a77', erasedIds[1]!];
+      for (const file of files.filter((f) => existsSync(f))) {
+        const bytes = readFileSync(file);
+        expect({ file, hits: needles.filter((n) => bytes.includes(Buffer.from(n))) }).toEqual({
+          file,
+          hits: [],
+        });
+      }
+      // The kept shoppers' bytes are still in the file (the scan would find a needle that is there).
+      if (files.length > 0) expect(readFileSync(files[0]!).includes(Buffer.from('ses-42'))).toBe(true);
     });
 
     it('deletes events older than a time, optionally only identified ones or some types', async () => {

@@ -9,9 +9,11 @@ import { openDuckDbEventStore } from './duckdb.event-store.ts';
 
 describeEventStoreContract('duckdb', async () => {
   const dir = makeTempDir('candor-duckdb');
-  const store = await openDuckDbEventStore({ file: path.join(dir.path, 'events.duckdb') });
+  const file = path.join(dir.path, 'events.duckdb');
+  const store = await openDuckDbEventStore({ file });
   return {
     store,
+    files: () => [file, `${file}.wal`],
     cleanup: async () => {
       await store.close();
       dir.cleanup();

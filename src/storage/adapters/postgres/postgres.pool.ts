@@ -50,7 +50,17 @@ function redactUrl(url: string): string {
   }
 }
 
-export type PoolOptions = { url: string; schema?: string; max?: number };
+export type PoolOptions = {
+  url: string;
+  schema?: string;
+  max?: number;
+  /**
+   * How long getting a connection may take, opening one or waiting for a free one (default 10 s). Beyond it
+   * the caller gets an error it turns into 503 + Retry-After, instead of a request that hangs while the
+   * database is down or saturated.
+   */
+  connectTimeoutMs?: number;
+};
 
 export async function openPool(options: PoolOptions): Promise<pg.Pool> {
   if (options.schema !== undefined) checkSchemaName(options.schema);
@@ -60,9 +70,19 @@ export async function openPool(options: PoolOptions): Promise<pg.Pool> {
     max: options.max ?? 10,
     types: typeParsers,
     options: `${searchPath} -c TimeZone=UTC`.trim(),
+    connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000,
+    // A server that vanished without closing the socket (host down, network cut) is noticed by TCP keepalive.
+    keepAlive: true,
+    keepAliveInitialDelayMillis: 10_000,
   });
   // An idle client that loses its server must not crash the process; the next query reports the problem.
   pool.on('error', () => {});
+  // pg-pool listens for errors only on idle clients. A checked-out client whose server goes away (restart,
+  // failover, network cut) emits 'error' besides failing its query; without a listener that would kill the
+  // process. The failed query already tells its caller, so the event itself needs no handling.
+  pool.on('connect', (client) => {
+    client.on('error', () => {});
+  });
   try {
     if (options.schema) {
       try {

@@ -6,7 +6,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { Kysely, sql } from 'kysely';
+import { Kysely, sql, type SqliteDatabase } from 'kysely';
 import { AppError } from '../../../kernel/errors.ts';
 import { runMigrations } from '../../migrate.ts';
 import type { StateStore } from '../../ports.ts';
@@ -18,6 +18,33 @@ export type SqliteStateStoreOptions = {
   busyTimeoutMs?: number;
 };
 
+/** Distinct SQL texts whose prepared statements are kept (queries are built from a few hundred shapes). */
+const STATEMENT_CACHE_SIZE = 500;
+
+/**
+ * The database as Kysely sees it, with prepared statements reused by SQL text: preparing costs more
+ * than running most of our small queries. Safe because Kysely runs one query at a time on the one
+ * connection (a streamed query holds it until the stream ends), so a cached statement is never busy.
+ */
+function withStatementCache(raw: Database.Database): SqliteDatabase {
+  const statements = new Map<string, Database.Statement>();
+  return {
+    prepare(sql) {
+      let statement = statements.get(sql);
+      if (statement === undefined) {
+        statement = raw.prepare(sql);
+        if (statements.size >= STATEMENT_CACHE_SIZE) statements.delete(statements.keys().next().value!);
+        statements.set(sql, statement);
+      }
+      return statement;
+    },
+    close() {
+      statements.clear();
+      raw.close();
+    },
+  };
+}
+
 export async function openSqliteStateStore(options: SqliteStateStoreOptions): Promise<StateStore> {
   mkdirSync(path.dirname(path.resolve(options.file)), { recursive: true });
   let raw: Database.Database;
@@ -27,6 +54,9 @@ export async function openSqliteStateStore(options: SqliteStateStoreOptions): Pr
     raw.pragma('synchronous = FULL');
     raw.pragma(`busy_timeout = ${Math.max(0, Math.trunc(options.busyTimeoutMs ?? 5000))}`);
     raw.pragma('foreign_keys = ON');
+    // Overwrite the bytes of every deleted or replaced row, from the first write on: an erased shopper's
+    // pseudonym must not survive in a free page left by an update made before the erasure.
+    raw.pragma('secure_delete = ON');
   } catch (cause) {
     throw new AppError(
       'store_error',
@@ -35,7 +65,7 @@ export async function openSqliteStateStore(options: SqliteStateStoreOptions): Pr
     );
   }
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each module types its own tables
-  const db = new Kysely<any>({ dialect: new CandorSqliteDialect({ database: raw }) });
+  const db = new Kysely<any>({ dialect: new CandorSqliteDialect({ database: withStatementCache(raw) }) });
   let closed = false;
 
   return {

@@ -1,0 +1,315 @@
+// `npm run bench -- ingest [--seconds 30] [--half-seconds 15] [--concurrency 64] [--subjects 1000]`
+// Ingestion throughput through the whole HTTP stack: a real `candor serve` process on a temp data dir
+// (embedded default: SQLite + DuckDB), a load generator on loopback posting /v1/batch requests of 100
+// realistic events (80% of subjects with analytics consent, ~2% invalid events) with concurrency, first
+// as fast as the server acknowledges for --seconds, then paced at half that rate for --half-seconds. After
+// the server stopped, the same events go straight into a fresh DuckDB event store (bulk append) for the
+// raw rate. Targets (issue 3): >= 50,000 events/s accepted, ratio to raw append >= 0.5, p99 < 50 ms at
+// half rate. Records bench/results/ingest.json.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createPseudonymizer } from '../src/kernel/crypto.ts';
+import { openDuckDbEventStore } from '../src/storage/index.ts';
+import type { EventRecord } from '../src/storage/ports.ts';
+import { percentile, printTable, recordResult } from './support.ts';
+
+const args = process.argv.slice(2);
+const arg = (name: string, dflt: number) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 && args[i + 1] ? Number(args[i + 1]) : dflt;
+};
+const SECONDS = arg('seconds', 30);
+const HALF_SECONDS = arg('half-seconds', 15);
+// A shop's server hears from many browsers at once. With 16 requests in flight a group commit could never
+// hold more than 1,600 events, a third of the 5,000-event groups the raw append is measured with.
+const CONCURRENCY = arg('concurrency', 64);
+const SUBJECTS = arg('subjects', 1000);
+const BATCH = 100;
+const root = path.resolve(import.meta.dirname, '..');
+const bin = path.join(root, 'bin/candor.js');
+
+const TYPES = ['Product Viewed', 'product_list_view', 'search', 'Product Added', 'page_leave'] as const;
+let seq = 0;
+const runId = Date.now().toString(36);
+
+/** One realistic Segment message; about 2% are invalid (unknown event name or a wrong type). */
+function message(i: number): Record<string, unknown> {
+  const n = seq++;
+  const subject = n % SUBJECTS;
+  const base = {
+    messageId: `${runId}-${n}`,
+    anonymousId: `dev-${subject}`,
+    timestamp: new Date().toISOString(),
+    context: {
+      page: { path: `/p/${n % 3000}`, referrer: 'https://www.google.com/' },
+      userAgent:
+        'Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148 Safari/604.1',
+      locale: 'id-ID',
+      ip: '192.0.2.10',
+    },
+  };
+  if (i % 50 === 49) return { ...base, type: 'track', event: 'Mystery Event', properties: {} };
+  if (i % 4 === 0) return { ...base, type: 'page', name: 'Product', properties: { path: `/p/${n % 3000}` } };
+  const event = TYPES[n % TYPES.length]!;
+  return {
+    ...base,
+    type: 'track',
+    event,
+    properties:
+      event === 'search'
+        ? { query: 'sepatu lari', results_count: 24 }
+        : event === 'page_leave'
+          ? { engaged_ms: 12_000, scroll_depth: 0.6 }
+          : {
+              product_id: `p${String(n % 3000).padStart(6, '0')}`,
+              price: 129_900,
+              currency: 'IDR',
+              quantity: 1,
+            },
+  };
+}
+
+const batchBody = () => JSON.stringify({ batch: Array.from({ length: BATCH }, (_, i) => message(i)) });
+
+function cli(dataDir: string, ...rest: string[]): string {
+  const r = spawnSync(process.execPath, [bin, '--data-dir', dataDir, '--json', ...rest], {
+    encoding: 'utf8',
+    env: { ...process.env, CANDOR_LOG_LEVEL: 'error' },
+  });
+  if (r.status !== 0) throw new Error(`candor ${rest.join(' ')} failed: ${r.stderr}`);
+  return r.stdout;
+}
+
+async function startServer(dataDir: string): Promise<{ proc: ChildProcess; url: string }> {
+  const proc = spawn(process.execPath, [bin, '--data-dir', dataDir, '--json', 'serve', '--port', '0'], {
+    env: { ...process.env, CANDOR_LOG_LEVEL: 'error' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    proc.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /"url":"([^"]+)"/.exec(out);
+      if (m) resolve(m[1]!);
+    });
+    proc.once('exit', (code) => reject(new Error(`server exited with ${code}`)));
+  });
+  return { proc, url };
+}
+
+const rssOf = (pid: number) => {
+  const s = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (k: string) => Number(new RegExp(`${k}:\\s+(\\d+)`).exec(s)?.[1] ?? 0);
+  return { rssMiB: Math.round(kb('VmRSS') / 1024), peakMiB: Math.round(kb('VmHWM') / 1024) };
+};
+
+type Phase = {
+  seconds: number;
+  requests: number;
+  posted: number;
+  accepted: number;
+  dropped: number;
+  quarantined: number;
+  errors: number;
+  latencies: number[];
+};
+
+async function load(url: string, auth: string, seconds: number, ratePerSec: number | null): Promise<Phase> {
+  const phase: Phase = {
+    seconds,
+    requests: 0,
+    posted: 0,
+    accepted: 0,
+    dropped: 0,
+    quarantined: 0,
+    errors: 0,
+    latencies: [],
+  };
+  const end = performance.now() + seconds * 1000;
+  const t0 = performance.now();
+  // Paced mode: request k may start at t0 + k / rate (shared across workers).
+  let next = 0;
+  const worker = async () => {
+    while (performance.now() < end) {
+      if (ratePerSec !== null) {
+        const due = t0 + (next++ * 1000) / ratePerSec;
+        const wait = due - performance.now();
+        if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+        if (performance.now() >= end) break;
+      }
+      const body = batchBody();
+      const s = performance.now();
+      try {
+        const res = await fetch(`${url}/v1/batch`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: auth },
+          body,
+        });
+        const json = (await res.json()) as { accepted?: number; dropped?: number; quarantined?: number };
+        phase.latencies.push(performance.now() - s);
+        phase.requests++;
+        phase.posted += BATCH;
+        if (res.status !== 200) phase.errors++;
+        phase.accepted += json.accepted ?? 0;
+        phase.dropped += json.dropped ?? 0;
+        phase.quarantined += json.quarantined ?? 0;
+      } catch {
+        phase.errors++;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+  phase.seconds = (performance.now() - t0) / 1000;
+  return phase;
+}
+
+/** The same events as the pipeline stores them, for the raw event-store append rate. */
+function records(n: number): EventRecord[] {
+  const pseudo = createPseudonymizer(Buffer.alloc(32, 7).toString('base64'));
+  const out: EventRecord[] = [];
+  const now = Date.now();
+  for (let k = 0; k < n; k++) {
+    const m = message(k);
+    const device = pseudo('device', String(m.anonymousId));
+    out.push({
+      eventId: `${runId}-raw-${k}`,
+      sourceId: 'src_bench',
+      subjectId: device,
+      anonymousId: device,
+      userId: null,
+      sessionId: null,
+      type: m.type === 'page' ? 'page_view' : 'product_view',
+      purpose: 'analytics',
+      consentId: '0190aaaa-0000-7000-8000-000000000000',
+      ts: now - (n - k),
+      receivedAt: now,
+      path: `/p/${k % 3000}`,
+      referrer: 'https://www.google.com/',
+      productId: `p${String(k % 3000).padStart(6, '0')}`,
+      category: null,
+      query: null,
+      orderId: null,
+      revenue: null,
+      currency: 'IDR',
+      quantity: 1,
+      deviceClass: 'mobile',
+      country: null,
+      region: null,
+      utmSource: null,
+      props: '{"price":129900}',
+    });
+  }
+  return out;
+}
+
+async function rawAppend(dir: string, total: number): Promise<number> {
+  const store = await openDuckDbEventStore({ file: path.join(dir, 'raw.duckdb') });
+  const all = records(total);
+  // The server commits groups of whatever arrived in a few ms; 5,000 is the order of its group size here.
+  const GROUP = 5_000;
+  const t = performance.now();
+  for (let i = 0; i < all.length; i += GROUP) await store.append(all.slice(i, i + GROUP));
+  const rate = total / ((performance.now() - t) / 1000);
+  await store.close();
+  return rate;
+}
+
+const dir = await mkdtemp(path.join(tmpdir(), 'candor-bench-ingest-'));
+try {
+  const { writeKey } = JSON.parse(cli(dir, 'source', 'create', '--name', 'bench')) as { writeKey: string };
+  const auth = `Basic ${Buffer.from(`${writeKey}:`).toString('base64')}`;
+  const { proc, url } = await startServer(dir);
+  let max: Phase;
+  let half: Phase;
+  let rss: { rssMiB: number; peakMiB: number };
+  try {
+    // 80% of subjects consent to analytics; the rest send events that are dropped at the consent gate.
+    const consenting = Math.floor(SUBJECTS * 0.8);
+    for (let s = 0; s < consenting; s += 50) {
+      await Promise.all(
+        Array.from({ length: Math.min(50, consenting - s) }, (_, k) =>
+          fetch(`${url}/v1/consent`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', authorization: auth },
+            body: JSON.stringify({
+              anonymousId: `dev-${s + k}`,
+              purposes: { analytics: true },
+              noticeVersion: '1',
+            }),
+          }).then((r) => r.arrayBuffer()),
+        ),
+      );
+    }
+    await load(url, auth, 3, null); // warm-up: consent cache, JIT
+    max = await load(url, auth, SECONDS, null);
+    rss = rssOf(proc.pid!);
+    const maxRequestRate = max.requests / max.seconds;
+    half = await load(url, auth, HALF_SECONDS, maxRequestRate / 2);
+  } finally {
+    proc.kill('SIGTERM');
+    await new Promise((r) => proc.once('exit', r));
+  }
+  const accepted = max.accepted / max.seconds;
+  const raw = await rawAppend(dir, Math.max(200_000, Math.min(1_000_000, Math.round(max.accepted))));
+  const row = (name: string, p: Phase) => ({
+    phase: name,
+    seconds: p.seconds.toFixed(1),
+    'posted ev/s': Math.round(p.posted / p.seconds),
+    'accepted ev/s': Math.round(p.accepted / p.seconds),
+    dropped: p.dropped,
+    quarantined: p.quarantined,
+    errors: p.errors,
+    'p50 ms': percentile(p.latencies, 50).toFixed(1),
+    'p99 ms': percentile(p.latencies, 99).toFixed(1),
+  });
+  const rows = [row('max rate', max), row('half rate', half)];
+  printTable(rows);
+  const summary = {
+    acceptedPerSec: Math.round(accepted),
+    postedPerSec: Math.round(max.posted / max.seconds),
+    rawAppendPerSec: Math.round(raw),
+    ratioToRaw: Number((accepted / raw).toFixed(3)),
+    p50MsAtMax: Number(percentile(max.latencies, 50).toFixed(1)),
+    p99MsAtMax: Number(percentile(max.latencies, 99).toFixed(1)),
+    p50MsAtHalf: Number(percentile(half.latencies, 50).toFixed(1)),
+    p99MsAtHalf: Number(percentile(half.latencies, 99).toFixed(1)),
+    serverRssMiB: rss.rssMiB,
+    serverPeakRssMiB: rss.peakMiB,
+  };
+  console.log('');
+  printTable([
+    {
+      'accepted ev/s': summary.acceptedPerSec,
+      'raw append ev/s': summary.rawAppendPerSec,
+      ratio: summary.ratioToRaw,
+      'p99 half ms': summary.p99MsAtHalf,
+      'RSS MiB': summary.serverRssMiB,
+    },
+  ]);
+  const targets = {
+    acceptedPerSec: { target: 50_000, met: summary.acceptedPerSec >= 50_000 },
+    ratioToRaw: { target: 0.5, met: summary.ratioToRaw >= 0.5 },
+    p99MsAtHalf: { target: 50, met: summary.p99MsAtHalf < 50 },
+  };
+  const file = recordResult('ingest', {
+    settings: {
+      seconds: SECONDS,
+      halfSeconds: HALF_SECONDS,
+      concurrency: CONCURRENCY,
+      batch: BATCH,
+      subjects: SUBJECTS,
+      consentShare: 0.8,
+      invalidShare: 0.02,
+    },
+    summary,
+    targets,
+    phases: rows,
+    reference: { rudderstack2CoreEventsPerSec: 1_700 },
+  });
+  console.log(`\nrecorded ${path.relative(root, file)}`);
+} finally {
+  await rm(dir, { recursive: true, force: true });
+}

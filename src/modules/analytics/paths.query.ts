@@ -1,0 +1,150 @@
+/**
+ * Paths: what shoppers do next after (or did just before) a page or an event, within a session, and how
+ * deep sessions browse.
+ *
+ * Steps are a session's events ordered by time then event id, without `page_leave` (it follows every
+ * page and would hide the next real step). A step's label is the page path for `page_view` and the event
+ * type otherwise; `(exit)` / `(entrance)` mark the end / start of the session.
+ */
+import { sql } from 'kysely';
+import type { EventStore } from '../../storage/ports.ts';
+import { byCountThenKey, bytewise, inRange, num, round, type TimeRange } from './sql.ts';
+
+export type PathsParams = {
+  range: TimeRange;
+  /** The page (`path`) or event (`type`) the paths start from (`next`) or lead to (`previous`). */
+  anchor: { type?: string; path?: string };
+  direction: 'next' | 'previous';
+  /** Steps per path, 1–5. */
+  depth: number;
+  limit: number;
+};
+
+export type PathCount = { steps: string[]; count: number; shoppers: number };
+
+export type PathsResult = {
+  /** Anchor occurrences considered. */
+  anchors: number;
+  /** Immediate next (or previous) steps. */
+  steps: { step: string; count: number; shoppers: number }[];
+  /** Whole paths of up to `depth` steps. */
+  paths: PathCount[];
+};
+
+export const EXIT = '(exit)';
+export const ENTRANCE = '(entrance)';
+export const BROWSE_TYPES = ['page_view', 'product_view', 'product_list_view'] as const;
+
+type Row = Record<string, unknown> & { count: unknown; shoppers: unknown; g1: unknown; gd: unknown };
+
+export async function pathsQuery(events: EventStore, p: PathsParams): Promise<PathsResult> {
+  const d = events.dialect;
+  const fn = p.direction === 'next' ? 'lead' : 'lag';
+  const end = p.direction === 'next' ? EXIT : ENTRANCE;
+  const over = sql`over (partition by session_id order by ts, ${bytewise(d, sql.ref('event_id'))})`;
+  const cols = Array.from(
+    { length: p.depth },
+    (_, i) =>
+      sql`coalesce(${sql.raw(fn)}(label, ${sql.lit(i + 1)}) ${over}, ${end}) as ${sql.ref(`n${i + 1}`)}`,
+  );
+  const anchorConds = [sql`true`];
+  if (p.anchor.type !== undefined) anchorConds.push(sql`type = ${p.anchor.type}`);
+  if (p.anchor.path !== undefined) anchorConds.push(sql`path = ${p.anchor.path}`);
+  const isAnchor = sql.join(anchorConds, sql` and `);
+  const names = Array.from({ length: p.depth }, (_, i) => sql.ref(`n${i + 1}`));
+  // Only sessions that hold the anchor need their steps ordered (the semi-join keeps the window small).
+  const result = await sql<Row>`
+    with ev as (
+      select session_id, subject_id, event_id, type, path, ts,
+        case when type = 'page_view' and path is not null then path else type end as label
+      from events
+      where ${inRange(p.range)} and session_id is not null and type <> 'page_leave'
+        and session_id in (
+          select session_id from events
+          where ${inRange(p.range)} and session_id is not null and type <> 'page_leave' and ${isAnchor}
+        )
+    ),
+    w as (select subject_id, type, path, ${sql.join(cols)} from ev)
+    select ${sql.join(names)}, grouping(n1) as g1, grouping(${sql.ref(`n${p.depth}`)}) as gd,
+      count(*) as count, count(distinct subject_id) as shoppers
+    from w where ${isAnchor}
+    group by grouping sets ((), (n1)${p.depth > 1 ? sql`, (${sql.join(names)})` : sql``})`.execute(events.db);
+
+  let anchors = 0;
+  const steps: PathsResult['steps'] = [];
+  const paths: PathCount[] = [];
+  for (const r of result.rows) {
+    if (num(r.g1) === 1) {
+      anchors = num(r.count);
+      continue;
+    }
+    if (num(r.gd) === 1 || p.depth === 1) {
+      steps.push({ step: String(r.n1), count: num(r.count), shoppers: num(r.shoppers) });
+    }
+    if (num(r.gd) === 0) {
+      // After the session's end every further step is the end marker too: keep one.
+      const s: string[] = [];
+      for (let i = 1; i <= p.depth; i++) {
+        const label = String(r[`n${i}`]);
+        s.push(label);
+        if (label === end) break;
+      }
+      paths.push({ steps: s, count: num(r.count), shoppers: num(r.shoppers) });
+    }
+  }
+  steps.sort(
+    byCountThenKey(
+      (x) => x.count,
+      (x) => x.step,
+    ),
+  );
+  paths.sort(
+    byCountThenKey(
+      (x) => x.count,
+      (x) => JSON.stringify(x.steps),
+    ),
+  );
+  return { anchors, steps: steps.slice(0, p.limit), paths: paths.slice(0, p.limit) };
+}
+
+export type BrowseDepthResult = {
+  sessions: number;
+  meanDepth: number | null;
+  medianDepth: number | null;
+  /** Sessions per number of browse events (page, product and list views). */
+  histogram: { depth: number; sessions: number; shoppers: number }[];
+};
+
+export async function browseDepthQuery(events: EventStore, range: TimeRange): Promise<BrowseDepthResult> {
+  const result = await sql<{ depth: unknown; sessions: unknown; shoppers: unknown }>`
+    select depth, count(*) as sessions, count(distinct subject_id) as shoppers from (
+      select session_id, min(subject_id) as subject_id,
+        sum(case when type in (${sql.join([...BROWSE_TYPES])}) then 1 else 0 end) as depth
+      from events where ${inRange(range)} and session_id is not null group by session_id
+    ) s group by depth`.execute(events.db);
+  const histogram = result.rows
+    .map((r) => ({ depth: num(r.depth), sessions: num(r.sessions), shoppers: num(r.shoppers) }))
+    .sort((a, b) => a.depth - b.depth);
+  return { ...depthStats(histogram), histogram };
+}
+
+/** Mean and median from a histogram (median of an even count: the mean of the two middle values). */
+export function depthStats(histogram: readonly { depth: number; sessions: number }[]): {
+  sessions: number;
+  meanDepth: number | null;
+  medianDepth: number | null;
+} {
+  const total = histogram.reduce((a, h) => a + h.sessions, 0);
+  if (total === 0) return { sessions: 0, meanDepth: null, medianDepth: null };
+  const sum = histogram.reduce((a, h) => a + h.depth * h.sessions, 0);
+  const at = (rank: number): number => {
+    let seen = 0;
+    for (const h of histogram) {
+      seen += h.sessions;
+      if (rank < seen) return h.depth;
+    }
+    return histogram.at(-1)!.depth;
+  };
+  const median = total % 2 === 1 ? at((total - 1) / 2) : (at(total / 2 - 1) + at(total / 2)) / 2;
+  return { sessions: total, meanDepth: round(sum / total, 6), medianDepth: median };
+}

@@ -1,0 +1,640 @@
+/**
+ * The conversation engine: understands a message (language, intent, entities), runs forms with slots and
+ * re-prompts, answers from the FAQ with its source, falls back (clarify once, then hand off) and keeps the
+ * hand-off state machine bot → pending → agent → resolved. Everything stored is redacted first.
+ */
+import type { Clock } from '../../kernel/clock.ts';
+import { AppError } from '../../kernel/errors.ts';
+import { newId } from '../../kernel/ids.ts';
+import type { Logger } from '../../kernel/logger.ts';
+import { SHOP_INTENTS, shopTrainingExamples, type ShopIntent } from './dialogue/intents.ts';
+import { intentName, say } from './dialogue/replies.ts';
+import { createFaqIndex, DEFAULT_FAQ, type FaqEntry, type FaqIndex } from './faq.ts';
+import { createPhraser, type LlmConfig } from './llm.ts';
+import { trainIntentModel, type Candidate, type IntentModel } from './nlu/classifier.ts';
+import { detectSecrets, extractEntities, redact, type Entity, type ProductName } from './nlu/entities.ts';
+import { prepare, type Lang } from './nlu/text.ts';
+import type { ChatStore, ConversationRow, ConversationState, MessageRow } from './store.ts';
+
+/** A product as the bot needs it (from the catalogue). */
+export type ChatProduct = ProductName & { price: number; currency: string; stock: number };
+
+/** What the chatbot needs from other modules; each is optional and the bot hands off when one is missing. */
+export type ChatbotPorts = {
+  products?: () => Promise<ChatProduct[]>;
+  /** Order status if the order exists and belongs to that e-mail (or to the signed-in subject). */
+  orders?: {
+    verify(input: {
+      orderId: string;
+      email: string | null;
+      subjectId: string | null;
+    }): Promise<{ status: string } | null>;
+  };
+  recommend?: (input: {
+    subjectId: string | null;
+    productId: string | null;
+    limit: number;
+  }) => Promise<{ title: string }[]>;
+  fraud?: {
+    openCase(input: {
+      subjectId: string | null;
+      conversationId: string;
+      summary: string;
+    }): Promise<{ caseId: string }>;
+  };
+  loyalty?: { balance(subjectId: string): Promise<number> };
+  personalization?: { disable(subjectId: string): Promise<void> };
+};
+
+export type ChannelName = 'web' | 'rest' | 'whatsapp' | 'instagram';
+
+export type Reply = { text: string; source?: { title: string; url: string } };
+
+export type MessageResult = {
+  conversationId: string;
+  state: ConversationState;
+  lang: Lang;
+  intent: string | null;
+  confidence: number;
+  candidates: Candidate[];
+  entities: Entity[];
+  replies: Reply[];
+  handedOff: boolean;
+  /** Set when this was a retry of a message already handled: the replies are the ones given then. */
+  replayed?: boolean;
+};
+
+export type ChatbotServiceDeps = {
+  store: ChatStore;
+  clock: Clock;
+  logger: Logger;
+  ports: ChatbotPorts;
+  fetch?: typeof fetch;
+};
+export type ChatbotServiceConfig = {
+  faq?: FaqEntry[];
+  confidence?: number;
+  margin?: number;
+  /** Optional LLM phrasing of FAQ answers (off when absent). */
+  llm?: LlmConfig;
+};
+
+type Form = { name: 'order_status' | 'cancel_order'; orderId?: string; email?: string; attempts: number };
+
+const FAQ_MIN_SCORE = 2;
+const FORM_MAX_ATTEMPTS = 3;
+const PRODUCT_CACHE_MS = 5 * 60_000;
+
+export function createChatbotService(deps: ChatbotServiceDeps, config: ChatbotServiceConfig = {}) {
+  const { store, clock, ports } = deps;
+  const model: IntentModel = trainIntentModel(shopTrainingExamples(), { epochs: 30, seed: 11 });
+  // The built-in set is too small to carve a validation split from; these values were chosen on it by hand.
+  model.thresholds = { confidence: config.confidence ?? 0.3, margin: config.margin ?? 0.05 };
+  let faq: FaqIndex = createFaqIndex(config.faq ?? DEFAULT_FAQ);
+  const phraser = config.llm ? createPhraser(config.llm, deps.fetch) : null;
+  let productCache: { at: number; list: ChatProduct[] } | null = null;
+
+  async function products(): Promise<ChatProduct[]> {
+    if (!ports.products) return [];
+    const now = clock.now().getTime();
+    if (!productCache || now - productCache.at > PRODUCT_CACHE_MS)
+      productCache = { at: now, list: await ports.products() };
+    return productCache.list;
+  }
+
+  const now = () => clock.now().getTime();
+
+  async function record(
+    conv: ConversationRow,
+    role: MessageRow['role'],
+    text: string,
+    extra: Partial<MessageRow> = {},
+  ) {
+    await store.insertMessage({
+      id: newId('msg'),
+      conversation_id: conv.id,
+      subject_id: conv.subject_id,
+      role,
+      text: redact(text),
+      intent: null,
+      confidence: null,
+      client_message_id: null,
+      created_at: now(),
+      ...extra,
+    });
+  }
+
+  async function handOff(conv: ConversationRow, reason: string): Promise<boolean> {
+    // Conditional transition: a retried or concurrent request finds the state moved and does nothing.
+    const moved = await store.transition(conv.id, ['bot'], {
+      state: 'pending',
+      handoff_reason: reason,
+      form: null,
+      updated_at: now(),
+    });
+    if (moved) conv.state = 'pending';
+    return moved;
+  }
+
+  async function runForm(
+    conv: ConversationRow,
+    form: Form,
+    lang: Lang,
+    entities: Entity[],
+    text: string,
+  ): Promise<{ replies: Reply[]; done: boolean; handedOff: boolean }> {
+    const orderEntity = entities.find((e) => e.type === 'order_id');
+    const emailEntity = entities.find((e) => e.type === 'email');
+    const orderId = orderEntity ? String(orderEntity.value) : undefined;
+    const email = emailEntity ? String(emailEntity.value) : undefined;
+    if (orderId) form.orderId = orderId;
+    if (email) form.email = email;
+    // A bare token such as "12345678" answers the order-number prompt.
+    if (!form.orderId && /^\s*#?[A-Za-z]{0,4}-?\d{4,12}\s*$/.test(text))
+      form.orderId = text.trim().replace(/^#/, '').toUpperCase();
+    const save = async (f: Form | null) =>
+      store.updateConversation(conv.id, { form: f ? JSON.stringify(f) : null, updated_at: now() });
+    if (!form.orderId) {
+      form.attempts++;
+      if (form.attempts > FORM_MAX_ATTEMPTS)
+        return {
+          replies: [{ text: say('handoff', lang) }],
+          done: true,
+          handedOff: await handOff(conv, 'form_failed'),
+        };
+      await save(form);
+      return {
+        replies: [{ text: say(form.attempts > 1 ? 'bad_order_id' : 'ask_order_id', lang) }],
+        done: false,
+        handedOff: false,
+      };
+    }
+    if (!form.email && !conv.subject_id) {
+      form.attempts++;
+      if (form.attempts > FORM_MAX_ATTEMPTS)
+        return {
+          replies: [{ text: say('handoff', lang) }],
+          done: true,
+          handedOff: await handOff(conv, 'form_failed'),
+        };
+      await save(form);
+      const askedBefore = form.attempts > 1 && /@|\S+\s*$/.test(text) && !orderId;
+      return {
+        replies: [{ text: say(askedBefore ? 'bad_email' : 'ask_email', lang) }],
+        done: false,
+        handedOff: false,
+      };
+    }
+    await save(null);
+    if (!ports.orders)
+      return {
+        replies: [{ text: say('orders_unavailable', lang) }],
+        done: true,
+        handedOff: await handOff(conv, 'orders_unavailable'),
+      };
+    const found = await ports.orders.verify({
+      orderId: form.orderId,
+      email: form.email ?? null,
+      subjectId: conv.subject_id,
+    });
+    if (!found) return { replies: [{ text: say('order_not_verified', lang) }], done: true, handedOff: false };
+    if (form.name === 'cancel_order') {
+      const handedOff = await handOff(conv, 'cancel_order');
+      return {
+        replies: [{ text: say('cancel_order', lang, { order: form.orderId }) }],
+        done: true,
+        handedOff,
+      };
+    }
+    return {
+      replies: [{ text: say('order_status', lang, { order: form.orderId, status: found.status }) }],
+      done: true,
+      handedOff: false,
+    };
+  }
+
+  async function faqReply(text: string, lang: Lang): Promise<Reply | null> {
+    const hits = faq.search(text, lang, 3).filter((h) => h.score >= FAQ_MIN_SCORE);
+    const hit = hits[0];
+    if (!hit) return null;
+    if (phraser) {
+      const phrased = await phraser.phrase({ question: text, passages: hits.map((h) => h.entry), lang });
+      if (phrased) return phrased;
+    }
+    return {
+      text: say('faq', lang, { answer: hit.entry.answer, source: hit.entry.title }),
+      source: { title: hit.entry.title, url: hit.entry.url },
+    };
+  }
+
+  async function answerIntent(
+    conv: ConversationRow,
+    intent: ShopIntent,
+    lang: Lang,
+    text: string,
+    entities: Entity[],
+  ): Promise<{ replies: Reply[]; handedOff: boolean }> {
+    const r = (key: Parameters<typeof say>[0], vars?: Record<string, string | number>) => ({
+      replies: [{ text: say(key, lang, vars) }],
+      handedOff: false,
+    });
+    switch (intent) {
+      case 'greet':
+        return r('greet');
+      case 'thanks':
+        return r('thanks');
+      case 'order_status':
+      case 'cancel_order': {
+        const res = await runForm(conv, { name: intent, attempts: 0 }, lang, entities, text);
+        return { replies: res.replies, handedOff: res.handedOff };
+      }
+      case 'shipping':
+      case 'returns_refunds':
+      case 'payment_problem': {
+        const hit = await faqReply(text, lang);
+        if (hit) return { replies: [hit], handedOff: false };
+        return {
+          replies: [{ text: say('handoff', lang) }],
+          handedOff: await handOff(conv, `no_answer:${intent}`),
+        };
+      }
+      case 'product_question': {
+        const pid = entities.find((e) => e.type === 'product');
+        const p = pid ? (await products()).find((x) => x.id === pid.value) : undefined;
+        if (!p) return r('ask_product');
+        return r('product', {
+          title: pid!.type === 'product' ? pid!.title : p.id,
+          price: p.price / 100,
+          currency: p.currency,
+          stock: say(p.stock > 0 ? 'in_stock' : 'out_of_stock', lang),
+        });
+      }
+      case 'recommendations': {
+        if (!ports.recommend) return r('recommendations_generic');
+        const pid = entities.find((e) => e.type === 'product');
+        const items = await ports.recommend({
+          subjectId: conv.subject_id,
+          productId: pid ? String(pid.value) : null,
+          limit: 3,
+        });
+        return items.length === 0
+          ? r('recommendations_generic')
+          : r('recommendations', { items: items.map((i) => i.title).join(', ') });
+      }
+      case 'loyalty_balance':
+        if (!conv.subject_id) return r('login_needed');
+        if (!ports.loyalty)
+          return {
+            replies: [{ text: say('handoff', lang) }],
+            handedOff: await handOff(conv, 'loyalty_unavailable'),
+          };
+        return r('loyalty', { points: await ports.loyalty.balance(conv.subject_id) });
+      case 'report_fraud': {
+        const opened = ports.fraud
+          ? await ports.fraud.openCase({
+              subjectId: conv.subject_id,
+              conversationId: conv.id,
+              summary: redact(text),
+            })
+          : null;
+        const handedOff = await handOff(conv, 'fraud_report');
+        return { replies: [{ text: say('fraud', lang, { case: opened?.caseId ?? '-' }) }], handedOff };
+      }
+      case 'privacy_export':
+        return r('privacy_export');
+      case 'privacy_delete':
+        return r('privacy_delete');
+      case 'unsubscribe':
+        return r('unsubscribe');
+      case 'personalization_off':
+        if (conv.subject_id && ports.personalization) {
+          await ports.personalization.disable(conv.subject_id);
+          return r('personalization_done');
+        }
+        return r('personalization_off');
+      case 'human_agent':
+        return { replies: [{ text: say('handoff', lang) }], handedOff: await handOff(conv, 'requested') };
+    }
+  }
+
+  async function openConversation(input: {
+    conversationId?: string | undefined;
+    threadId?: string | undefined;
+    subjectId: string | null;
+    channel: ChannelName;
+    lang: Lang;
+  }): Promise<ConversationRow> {
+    if (input.threadId) {
+      // Messaging channels have no conversation ids of their own: one sender is one continuing thread.
+      const found = await store.getConversation(input.threadId);
+      if (found) return found;
+    } else if (input.conversationId) {
+      const found = await store.getConversation(input.conversationId);
+      if (!found)
+        throw new AppError(
+          'not_found',
+          'No such conversation; start a new one by leaving out conversationId.',
+        );
+      // A token-bound conversation is only readable with the same shopper token.
+      if (found.subject_id && found.subject_id !== input.subjectId)
+        throw new AppError(
+          'not_found',
+          'No such conversation; start a new one by leaving out conversationId.',
+        );
+      return found;
+    }
+    const row: ConversationRow = {
+      id: input.threadId ?? newId('conv'),
+      subject_id: input.subjectId,
+      channel: input.channel,
+      lang: input.lang,
+      state: 'bot',
+      handoff_reason: null,
+      agent_id: null,
+      form: null,
+      fallbacks: 0,
+      csat: null,
+      created_at: now(),
+      updated_at: now(),
+    };
+    try {
+      await store.insertConversation(row);
+    } catch (e) {
+      // Two deliveries from a new sender at once: the other one created the thread first.
+      const raced = input.threadId ? await store.getConversation(input.threadId) : undefined;
+      if (raced) return raced;
+      throw e;
+    }
+    return row;
+  }
+
+  return {
+    model,
+    setFaq(entries: FaqEntry[]) {
+      faq = createFaqIndex(entries);
+    },
+
+    /** Understanding only (no state): language, intent with candidates, entities. */
+    async understand(text: string) {
+      const prepared = prepare(text);
+      const c = model.classify(prepared);
+      return { lang: prepared.lang, ...c, entities: extractEntities(text, await products()) };
+    },
+
+    async handleMessage(input: {
+      conversationId?: string | undefined;
+      text: string;
+      clientMessageId?: string | undefined;
+      /** A stable conversation id derived from a messaging channel's sender (created on first use). */
+      threadId?: string | undefined;
+      subjectId: string | null;
+      channel: ChannelName;
+    }): Promise<MessageResult> {
+      const prepared = prepare(input.text);
+      const conv = await openConversation({
+        ...input,
+        lang: prepared.lang === 'other' ? 'en' : prepared.lang,
+      });
+      const lang: Lang = prepared.lang === 'other' ? (conv.lang as Lang) : prepared.lang;
+      const base = {
+        conversationId: conv.id,
+        lang,
+        intent: null,
+        confidence: 0,
+        candidates: [],
+        entities: [],
+        handedOff: false,
+      };
+      if (input.clientMessageId) {
+        // A retry of a message already handled: answer with what was said then, change nothing.
+        const prior = await store.messageByClientId(conv.id, input.clientMessageId);
+        if (prior) {
+          const all = await store.messages(conv.id);
+          const replies = all
+            .filter((m) => m.client_message_id?.startsWith(`${input.clientMessageId}#`))
+            .map((m) => ({ text: m.text }));
+          return {
+            ...base,
+            state: conv.state,
+            intent: prior.intent,
+            confidence: prior.confidence ?? 0,
+            replies,
+            replayed: true,
+          };
+        }
+      }
+      const secrets = detectSecrets(input.text);
+      const entities = extractEntities(input.text, await products());
+      const classification = model.classify(prepared);
+      const storeShopper = (intent: string | null, confidence: number | null) =>
+        record(conv, 'shopper', input.text, {
+          intent,
+          confidence,
+          client_message_id: input.clientMessageId ?? null,
+        });
+
+      if (conv.state === 'pending' || conv.state === 'agent') {
+        // The bot never speaks while a person owns (or is about to own) the conversation.
+        await storeShopper(null, null);
+        await store.updateConversation(conv.id, { updated_at: now() });
+        return { ...base, state: conv.state, entities, replies: [] };
+      }
+      if (conv.state === 'resolved') {
+        await store.transition(conv.id, ['resolved'], {
+          state: 'bot',
+          handoff_reason: null,
+          agent_id: null,
+          fallbacks: 0,
+          updated_at: now(),
+        });
+        conv.state = 'bot';
+        conv.fallbacks = 0;
+      }
+      const replies: Reply[] = [];
+      let handedOff = false;
+      if (secrets.length > 0) replies.push({ text: say('phishing', lang) });
+
+      const form = conv.form ? (JSON.parse(conv.form) as Form) : null;
+      const intent = classification.intent;
+      // Inside a form, slot answers win unless the shopper clearly changes the subject.
+      const switching =
+        form &&
+        intent !== null &&
+        intent !== form.name &&
+        classification.confidence >= 0.6 &&
+        !entities.some((e) => e.type === 'order_id' || e.type === 'email');
+      if (form && !switching) {
+        await storeShopper(form.name, classification.confidence);
+        const res = await runForm(conv, form, lang, entities, input.text);
+        replies.push(...res.replies);
+        handedOff = res.handedOff;
+      } else {
+        if (form) await store.updateConversation(conv.id, { form: null });
+        await storeShopper(intent, classification.confidence);
+        if (intent && (SHOP_INTENTS as readonly string[]).includes(intent)) {
+          await store.updateConversation(conv.id, { fallbacks: 0 });
+          const res = await answerIntent(conv, intent as ShopIntent, lang, input.text, entities);
+          replies.push(...res.replies);
+          handedOff = res.handedOff;
+        } else {
+          const hit = await faqReply(input.text, lang);
+          if (hit) replies.push(hit);
+          else if (secrets.length === 0) {
+            const fallbacks = Number(conv.fallbacks) + 1;
+            await store.updateConversation(conv.id, { fallbacks, updated_at: now() });
+            if (fallbacks >= 2) {
+              handedOff = await handOff(conv, 'fallback');
+              replies.push({ text: say('handoff', lang) });
+            } else {
+              const options = classification.candidates
+                .filter((c) => c.confidence >= 0.1)
+                .slice(0, 2)
+                .map((c) => intentName(c.intent, lang));
+              replies.push({
+                text:
+                  options.length > 0
+                    ? say('clarify', lang, { options: options.join(' / ') })
+                    : say('clarify_plain', lang),
+              });
+            }
+          }
+        }
+      }
+      for (const [i, r] of replies.entries())
+        await record(conv, 'bot', r.text, {
+          client_message_id: input.clientMessageId ? `${input.clientMessageId}#${i}` : null,
+        });
+      await store.updateConversation(conv.id, { updated_at: now(), lang });
+      return {
+        ...base,
+        state: conv.state,
+        intent,
+        confidence: classification.confidence,
+        candidates: classification.candidates,
+        entities,
+        replies,
+        handedOff,
+      };
+    },
+
+    async transcript(conversationId: string, subjectId: string | null, asStaff = false) {
+      const conv = await store.getConversation(conversationId);
+      if (!conv || (!asStaff && conv.subject_id && conv.subject_id !== subjectId))
+        throw new AppError('not_found', 'No such conversation.');
+      const messages = await store.messages(conversationId);
+      return {
+        conversationId,
+        state: conv.state,
+        handoffReason: conv.handoff_reason,
+        messages: messages.map((m) => ({
+          role: m.role,
+          text: m.text,
+          at: new Date(Number(m.created_at)).toISOString(),
+        })),
+      };
+    },
+
+    async requestHandoff(conversationId: string, reason = 'requested') {
+      const conv = await store.getConversation(conversationId);
+      if (!conv) throw new AppError('not_found', 'No such conversation.');
+      const moved = await handOff(conv, reason);
+      return {
+        state: moved ? 'pending' : (await store.getConversation(conversationId))!.state,
+        handedOff: moved,
+      };
+    },
+
+    inbox: (limit = 50) => store.inbox(['pending', 'agent'], limit),
+
+    /** An agent takes a pending (or bot) conversation; from now on the bot stays silent. */
+    async claim(conversationId: string, agentId: string) {
+      const moved = await store.transition(conversationId, ['pending', 'bot'], {
+        state: 'agent',
+        agent_id: agentId,
+        updated_at: now(),
+      });
+      const conv = await store.getConversation(conversationId);
+      if (!conv) throw new AppError('not_found', 'No such conversation.');
+      if (!moved && !(conv.state === 'agent' && conv.agent_id === agentId))
+        throw new AppError(
+          'conflict',
+          `The conversation is ${conv.state === 'agent' ? 'owned by another agent' : conv.state}; reload the inbox.`,
+        );
+      return { state: conv.state, agentId: conv.agent_id };
+    },
+
+    async agentReply(conversationId: string, agentId: string, text: string) {
+      await this.claim(conversationId, agentId);
+      const conv = (await store.getConversation(conversationId))!;
+      await record(conv, 'agent', text);
+      await store.updateConversation(conversationId, { updated_at: now() });
+      return { state: conv.state };
+    },
+
+    async resolve(conversationId: string) {
+      const moved = await store.transition(conversationId, ['bot', 'pending', 'agent'], {
+        state: 'resolved',
+        form: null,
+        updated_at: now(),
+      });
+      const conv = await store.getConversation(conversationId);
+      if (!conv) throw new AppError('not_found', 'No such conversation.');
+      return { state: conv.state, changed: moved };
+    },
+
+    async rate(conversationId: string, subjectId: string | null, up: boolean) {
+      const conv = await store.getConversation(conversationId);
+      if (!conv || (conv.subject_id && conv.subject_id !== subjectId))
+        throw new AppError('not_found', 'No such conversation.');
+      await store.updateConversation(conversationId, { csat: up ? 1 : 0 });
+      return { ok: true };
+    },
+
+    /** Aggregates only: no transcript text leaves, FAQ gaps are keyword clusters of at least `k` messages. */
+    async analytics(days: number, k = 3) {
+      const from = now() - days * 86_400_000;
+      const { convs, msgs } = await store.since(from);
+      const intents: Record<string, number> = {};
+      const byDay: Record<string, number> = {};
+      for (const m of msgs) {
+        const key = m.intent ?? 'unrecognised';
+        intents[key] = (intents[key] ?? 0) + 1;
+        const day = new Date(Number(m.created_at)).toISOString().slice(0, 10);
+        byDay[day] = (byDay[day] ?? 0) + 1;
+      }
+      const handedOff = convs.filter((c) => c.handoff_reason !== null || c.agent_id !== null);
+      const reasons: Record<string, number> = {};
+      for (const c of handedOff) {
+        const r = c.handoff_reason ?? 'agent_took_over';
+        reasons[r] = (reasons[r] ?? 0) + 1;
+      }
+      const rated = convs.filter((c) => c.csat !== null);
+      const up = rated.filter((c) => Number(c.csat) === 1).length;
+      const clusters = new Map<string, number>();
+      for (const m of msgs) {
+        if (m.intent !== null) continue;
+        const words = prepare(m.text).tokens.filter((t) => t.length > 2 && !t.startsWith('['));
+        const sig = [...new Set(words)].sort().slice(0, 3).join(' ');
+        if (sig) clusters.set(sig, (clusters.get(sig) ?? 0) + 1);
+      }
+      return {
+        days,
+        conversations: convs.length,
+        shopperMessages: msgs.length,
+        messagesByDay: byDay,
+        intents,
+        containmentRate: convs.length === 0 ? null : 1 - handedOff.length / convs.length,
+        handoffRate: convs.length === 0 ? null : handedOff.length / convs.length,
+        handoffReasons: reasons,
+        csat: { up, down: rated.length - up, score: rated.length === 0 ? null : up / rated.length },
+        faqGaps: [...clusters]
+          .filter(([, n]) => n >= k)
+          .sort((a, b) => b[1] - a[1])
+          .slice(0, 20)
+          .map(([keywords, count]) => ({ keywords, count })),
+      };
+    },
+  };
+}
+
+export type ChatbotService = ReturnType<typeof createChatbotService>;

@@ -1,0 +1,230 @@
+/**
+ * The recommend module's tables in the state store: versioned model artefacts, "not interested"
+ * feedback, per-shopper impressions (so the same items are not shown again and again), aggregate
+ * exposure per item and day (fairness audit, no subject ids) and the shop's pin/boost/bury rules.
+ */
+import { sql, type Kysely } from 'kysely';
+import {
+  columnTypes,
+  stateDialectOf,
+  tablesOf,
+  type Migration,
+  type StateStore,
+} from '../../storage/index.ts';
+
+export type RecommendTables = {
+  recommend_models: { version: number; created_at: number; stats: string; artefact: Uint8Array };
+  recommend_feedback: { subject_id: string; kind: string; value: string; created_at: number };
+  recommend_impressions: { subject_id: string; item_id: string; shown: number; last_at: number };
+  recommend_exposure: { day: string; item_id: string; shown: number };
+  recommend_rules: {
+    id: string;
+    kind: string;
+    item_id: string;
+    surface: string | null;
+    factor: number;
+    created_at: number;
+  };
+};
+
+export function recommendMigrations(): Record<string, Migration> {
+  return {
+    'recommend-0001-tables': {
+      async up(db: Kysely<unknown>) {
+        const t = columnTypes(stateDialectOf(db));
+        await db.schema
+          .createTable('recommend_models')
+          .addColumn('version', 'integer', (c) => c.primaryKey())
+          .addColumn('created_at', t.ts, (c) => c.notNull())
+          .addColumn('stats', t.json, (c) => c.notNull())
+          .addColumn('artefact', t.blob, (c) => c.notNull())
+          .execute();
+        await db.schema
+          .createTable('recommend_feedback')
+          .addColumn('subject_id', 'text', (c) => c.notNull())
+          .addColumn('kind', 'text', (c) => c.notNull())
+          .addColumn('value', 'text', (c) => c.notNull())
+          .addColumn('created_at', t.ts, (c) => c.notNull())
+          .addPrimaryKeyConstraint('recommend_feedback_pk', ['subject_id', 'kind', 'value'])
+          .execute();
+        await db.schema
+          .createTable('recommend_impressions')
+          .addColumn('subject_id', 'text', (c) => c.notNull())
+          .addColumn('item_id', 'text', (c) => c.notNull())
+          .addColumn('shown', 'integer', (c) => c.notNull())
+          .addColumn('last_at', t.ts, (c) => c.notNull())
+          .addPrimaryKeyConstraint('recommend_impressions_pk', ['subject_id', 'item_id'])
+          .execute();
+        await db.schema
+          .createTable('recommend_exposure')
+          .addColumn('day', 'text', (c) => c.notNull())
+          .addColumn('item_id', 'text', (c) => c.notNull())
+          .addColumn('shown', 'integer', (c) => c.notNull())
+          .addPrimaryKeyConstraint('recommend_exposure_pk', ['day', 'item_id'])
+          .execute();
+        await db.schema
+          .createTable('recommend_rules')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('kind', 'text', (c) => c.notNull())
+          .addColumn('item_id', 'text', (c) => c.notNull())
+          .addColumn('surface', 'text')
+          .addColumn('factor', t.real, (c) => c.notNull())
+          .addColumn('created_at', t.ts, (c) => c.notNull())
+          .execute();
+      },
+    },
+  };
+}
+
+export type RecommendStore = ReturnType<typeof createRecommendStore>;
+
+export function createRecommendStore(state: StateStore) {
+  const db = tablesOf<RecommendTables>(state);
+  return {
+    async saveModel(artefact: Uint8Array, stats: unknown, now: number, keep = 3): Promise<number> {
+      return state.transaction(async (trx) => {
+        const t = trx as Kysely<RecommendTables>;
+        const last = await t
+          .selectFrom('recommend_models')
+          .select(sql<number>`max(version)`.as('v'))
+          .executeTakeFirst();
+        const version = Number(last?.v ?? 0) + 1;
+        await t
+          .insertInto('recommend_models')
+          .values({ version, created_at: now, stats: JSON.stringify(stats), artefact })
+          .execute();
+        await t
+          .deleteFrom('recommend_models')
+          .where('version', '<=', version - keep)
+          .execute();
+        return version;
+      });
+    },
+    async latestVersion(): Promise<number> {
+      const r = await db
+        .selectFrom('recommend_models')
+        .select(sql<number>`max(version)`.as('v'))
+        .executeTakeFirst();
+      return Number(r?.v ?? 0);
+    },
+    async loadModel(version: number): Promise<Uint8Array | null> {
+      const r = await db
+        .selectFrom('recommend_models')
+        .select('artefact')
+        .where('version', '=', version)
+        .executeTakeFirst();
+      return r ? new Uint8Array(r.artefact) : null;
+    },
+    /** Older versions may hold an erased shopper's sessions; erasure keeps only the fresh one. */
+    async deleteModelsBefore(version: number): Promise<number> {
+      const r = await db.deleteFrom('recommend_models').where('version', '<', version).executeTakeFirst();
+      return Number(r.numDeletedRows);
+    },
+    async addFeedback(
+      subjectId: string,
+      kind: 'item' | 'category',
+      value: string,
+      now: number,
+    ): Promise<void> {
+      await db
+        .insertInto('recommend_feedback')
+        .values({ subject_id: subjectId, kind, value, created_at: now })
+        .onConflict((oc) => oc.columns(['subject_id', 'kind', 'value']).doUpdateSet({ created_at: now }))
+        .execute();
+    },
+    async feedbackOf(subjectIds: readonly string[]) {
+      if (subjectIds.length === 0) return [];
+      return db.selectFrom('recommend_feedback').selectAll().where('subject_id', 'in', subjectIds).execute();
+    },
+    async impressionsOf(subjectIds: readonly string[]) {
+      if (subjectIds.length === 0) return [];
+      return db
+        .selectFrom('recommend_impressions')
+        .selectAll()
+        .where('subject_id', 'in', subjectIds)
+        .execute();
+    },
+    /** One transaction for a batch of lists shown, per subject (null: non-personalised shoppers). */
+    async recordImpressions(
+      batch: ReadonlyMap<string | null, readonly (readonly string[])[]>,
+      now: number,
+    ): Promise<void> {
+      const day = new Date(now).toISOString().slice(0, 10);
+      const perSubject: { subject_id: string; item_id: string; shown: number; last_at: number }[] = [];
+      const exposure = new Map<string, number>();
+      for (const [subjectId, lists] of batch) {
+        const shown = new Map<string, number>();
+        for (const list of lists) for (const item of list) shown.set(item, (shown.get(item) ?? 0) + 1);
+        for (const [item_id, n] of shown) {
+          exposure.set(item_id, (exposure.get(item_id) ?? 0) + n);
+          if (subjectId !== null) perSubject.push({ subject_id: subjectId, item_id, shown: n, last_at: now });
+        }
+      }
+      if (exposure.size === 0) return;
+      const exposed = [...exposure].map(([item_id, shown]) => ({ day, item_id, shown }));
+      await state.transaction(async (trx) => {
+        const t = trx as Kysely<RecommendTables>;
+        for (let i = 0; i < perSubject.length; i += 200)
+          await t
+            .insertInto('recommend_impressions')
+            .values(perSubject.slice(i, i + 200))
+            .onConflict((oc) =>
+              oc
+                .columns(['subject_id', 'item_id'])
+                .doUpdateSet({ shown: sql`recommend_impressions.shown + excluded.shown`, last_at: now }),
+            )
+            .execute();
+        for (let i = 0; i < exposed.length; i += 200)
+          await t
+            .insertInto('recommend_exposure')
+            .values(exposed.slice(i, i + 200))
+            .onConflict((oc) =>
+              oc
+                .columns(['day', 'item_id'])
+                .doUpdateSet({ shown: sql`recommend_exposure.shown + excluded.shown` }),
+            )
+            .execute();
+      });
+    },
+    async exposureSince(day: string) {
+      return db
+        .selectFrom('recommend_exposure')
+        .select(['item_id', sql<number>`sum(shown)`.as('shown')])
+        .where('day', '>=', day)
+        .groupBy('item_id')
+        .execute();
+    },
+    async rules() {
+      return db.selectFrom('recommend_rules').selectAll().orderBy('created_at').execute();
+    },
+    async putRule(rule: RecommendTables['recommend_rules']): Promise<void> {
+      await db
+        .insertInto('recommend_rules')
+        .values(rule)
+        .onConflict((oc) => oc.column('id').doUpdateSet(rule))
+        .execute();
+    },
+    async deleteRule(id: string): Promise<boolean> {
+      const r = await db.deleteFrom('recommend_rules').where('id', '=', id).executeTakeFirst();
+      return Number(r.numDeletedRows) > 0;
+    },
+    async exportSubject(subjectIds: readonly string[]) {
+      return {
+        feedback: await this.feedbackOf(subjectIds),
+        impressions: await this.impressionsOf(subjectIds),
+      };
+    },
+    async eraseSubject(subjectIds: readonly string[]): Promise<number> {
+      if (subjectIds.length === 0) return 0;
+      const a = await db
+        .deleteFrom('recommend_feedback')
+        .where('subject_id', 'in', subjectIds)
+        .executeTakeFirst();
+      const b = await db
+        .deleteFrom('recommend_impressions')
+        .where('subject_id', 'in', subjectIds)
+        .executeTakeFirst();
+      return Number(a.numDeletedRows) + Number(b.numDeletedRows);
+    },
+  };
+}

@@ -1,0 +1,112 @@
+import { randomBytes } from 'node:crypto';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
+import { describe, expect, it } from 'vitest';
+import { testEnv } from '../../../kernel/config.ts';
+import { describeStreamContract } from '../../contract/stream.contract.ts';
+import { createNatsStream, natsOptionsFromUrl } from './nats.stream.ts';
+
+/** CANDOR_TEST_NATS_URL, or an error saying how to provide it (server suites fail, never skip). */
+export function requireNatsUrl(): string {
+  const { natsUrl } = testEnv();
+  if (!natsUrl) {
+    throw new Error(
+      'CANDOR_TEST_NATS_URL is not set. The server-mode suites need NATS JetStream: start nats-server -js and run ' +
+        'CANDOR_TEST_NATS_URL=nats://127.0.0.1:4222 npm run test:server',
+    );
+  }
+  return natsUrl;
+}
+
+const url = requireNatsUrl();
+
+/** Deletes a test stream (and its consumers); names are random per test. */
+async function deleteStream(name: string): Promise<void> {
+  const nc = await connect({ servers: url });
+  try {
+    const jsm = await jetstreamManager(nc);
+    await jsm.streams.delete(name).catch(() => undefined);
+  } finally {
+    await nc.close();
+  }
+}
+
+const testStream = () => {
+  const tag = randomBytes(4).toString('hex');
+  return { stream: `CANDOR_TEST_${tag}`, subjectPrefix: `candortest.${tag}.` };
+};
+
+describeStreamContract('nats', async () => {
+  const names = testStream();
+  const stream = await createNatsStream({ url, ...names, redeliveryDelayMs: 20, ackWaitMs: 2_000 });
+  return {
+    stream,
+    cleanup: async () => {
+      await stream.close();
+      await deleteStream(names.stream);
+    },
+  };
+});
+
+describe('NATS stream specifics', () => {
+  it('shares one durable between processes: each message is handled by one of them', async () => {
+    const names = testStream();
+    const a = await createNatsStream({ url, ...names });
+    const b = await createNatsStream({ url, ...names });
+    try {
+      const seen: string[] = [];
+      const ca = await a.consume('events', 'store', async (m) => void seen.push(`a:${m.id}`));
+      const cb = await b.consume('events', 'store', async (m) => void seen.push(`b:${m.id}`));
+      for (let i = 0; i < 40; i++) await a.publish('events', { id: `m${i}`, data: new Uint8Array([i]) });
+      const deadline = Date.now() + 10_000;
+      while (seen.length < 40 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      await new Promise((r) => setTimeout(r, 200));
+      expect(seen).toHaveLength(40);
+      expect(new Set(seen.map((s) => s.slice(2))).size).toBe(40);
+      await ca.stop();
+      await cb.stop();
+    } finally {
+      await a.close();
+      await b.close();
+      await deleteStream(names.stream);
+    }
+  });
+
+  it('redelivers what a consumer held when it vanished without acking, after the ack wait', async () => {
+    const names = testStream();
+    const a = await createNatsStream({ url, ...names, ackWaitMs: 1_000 });
+    const b = await createNatsStream({ url, ...names, ackWaitMs: 1_000 });
+    try {
+      let stuck = 0;
+      // A handler that never finishes: like a worker killed mid-batch, it never acks.
+      await a.consume('events', 'store', () => {
+        stuck += 1;
+        return new Promise<void>(() => undefined);
+      });
+      await a.publish('events', { id: 'held', data: new Uint8Array([1]) });
+      const deadline0 = Date.now() + 5_000;
+      while (stuck === 0 && Date.now() < deadline0) await new Promise((r) => setTimeout(r, 20));
+      expect(stuck).toBe(1);
+      await a.close();
+      const got: string[] = [];
+      const cb = await b.consume('events', 'store', async (m) => void got.push(m.id));
+      const deadline = Date.now() + 10_000;
+      while (got.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      expect(got).toEqual(['held']);
+      await cb.stop();
+    } finally {
+      await b.close();
+      await deleteStream(names.stream);
+    }
+  });
+
+  it('reads its tuning from the stream URL and rejects other schemes', () => {
+    expect(natsOptionsFromUrl('nats://127.0.0.1:4222?stream=S1&prefix=p.&ackWaitMs=500')).toEqual({
+      url: 'nats://127.0.0.1:4222',
+      stream: 'S1',
+      subjectPrefix: 'p.',
+      ackWaitMs: 500,
+    });
+    expect(() => natsOptionsFromUrl('http://x')).toThrow(/nats:\/\//);
+  });
+});
