@@ -145,7 +145,14 @@ export function createModules(context: ModuleContext): CandorModule[] {
       granted: async (ids, purpose) =>
         (await consent.reader.stateAt(ids, purpose as Purpose, clock.now().getTime())).granted,
     },
-    audit: auditWriter,
+    // Staff reads of personal data also feed abuse detection (bulk PII reads raise an alert).
+    audit: {
+      record: (entry) => {
+        if (entry.action === 'pii.read' && entry.outcome === 'success' && entry.actor.startsWith('staff:'))
+          auth.notePiiRead(entry.actor.slice('staff:'.length));
+        return auditWriter.record(entry);
+      },
+    },
     registry,
   });
   const ingest = createIngestModule(
