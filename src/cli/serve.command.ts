@@ -11,7 +11,13 @@ import {
 import { createAdminRunner } from './admin-client.ts';
 import { DEMO_DEFAULTS } from '../flows/demo/index.ts';
 import { loadRuntimeConfig } from './cli-config.ts';
+import { SEGMENTS_REFRESH_JOB } from '../modules/marketing/index.ts';
+import { PROFILES_REFRESH_JOB } from '../modules/profiles/index.ts';
+import { RECOMMEND_TRAIN_JOB } from '../modules/recommend/index.ts';
 import { demoSummaryLine, isEmptyShop, loadDemoInto } from './demo.command.ts';
+
+/** Jobs that derive data from events (profiles first: recommendations and segments read its traits). */
+const DERIVED_DATA_JOBS = [PROFILES_REFRESH_JOB, RECOMMEND_TRAIN_JOB, SEGMENTS_REFRESH_JOB] as const;
 import { cliLogger, globals, integer, type Io } from './program.ts';
 
 type ServeOptions = { port?: number; host?: string; demo?: boolean; role?: string };
@@ -55,6 +61,10 @@ export function serveCommand(program: Command, io: Io): void {
             const t0 = performance.now();
             const s = await loadDemoInto(candor, { ...DEMO_DEFAULTS }, io);
             io.say(demoSummaryLine(s, { ...DEMO_DEFAULTS }, performance.now() - t0));
+            // Derive profiles, the recommendation model and segments from the loaded history now, rather
+            // than at their next scheduled run hours later.
+            for (const kind of DERIVED_DATA_JOBS)
+              await candor.stores.jobs.enqueue(kind, {}, { uniqueKey: `${kind}:after-demo` });
           }
         } catch (err) {
           await closeAll();

@@ -1,4 +1,4 @@
-export { createMarketingModule, LOYALTY_EXPIRE_JOB } from './marketing.module.ts';
+export { createMarketingModule, LOYALTY_EXPIRE_JOB, SEGMENTS_REFRESH_JOB } from './marketing.module.ts';
 export type { MarketingModule, MarketingModuleDeps, MarketingModuleConfig } from './marketing.module.ts';
 export {
   createExperimentsService,
