@@ -63,8 +63,11 @@ export function serveCommand(program: Command, io: Io): void {
             io.say(demoSummaryLine(s, { ...DEMO_DEFAULTS }, performance.now() - t0));
             // Derive profiles, the recommendation model and segments from the loaded history now, rather
             // than at their next scheduled run hours later.
+            // The demo's history is dated in the past: profiles are derived from all of it.
             for (const kind of DERIVED_DATA_JOBS)
-              await candor.stores.jobs.enqueue(kind, {}, { uniqueKey: `${kind}:after-demo` });
+              await candor.stores.jobs.enqueue(kind, kind === PROFILES_REFRESH_JOB ? { sinceTs: 0 } : {}, {
+                uniqueKey: `${kind}:after-demo`,
+              });
           }
         } catch (err) {
           await closeAll();

@@ -100,10 +100,14 @@ export function createProfilesModule(
         resolveShopper: (id) => identity.resolve(id, true),
       }),
     jobs: {
-      [PROFILES_REFRESH_JOB]: async () => {
-        const n = await profiles.refreshActive(deps.clock.now().getTime() - every * 2, (id) =>
-          identity.resolve(id),
-        );
+      [PROFILES_REFRESH_JOB]: async (payload) => {
+        // A payload may widen the window, e.g. after importing history whose receive times are in the past.
+        const requested = (payload as { sinceTs?: unknown } | null)?.sinceTs;
+        const since =
+          typeof requested === 'number' && Number.isFinite(requested)
+            ? requested
+            : deps.clock.now().getTime() - every * 2;
+        const n = await profiles.refreshActive(since, (id) => identity.resolve(id));
         deps.logger.info({ refreshed: n }, 'profiles refreshed');
       },
     },
