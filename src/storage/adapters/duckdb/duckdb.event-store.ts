@@ -5,8 +5,8 @@
  * `INSERT … SELECT` that skips ids already stored, which keeps bulk loads fast and makes them idempotent on
  * event_id (duplicates inside one batch and against stored rows are both skipped).
  *
- * Why no PRIMARY KEY: DuckDB maintains it as an ART index on random ids, which cut bulk appends from
- * ~280k to ~40k rows/s on a 2-core machine. A retried message carries the same id and nearly the same
+ * Why no PRIMARY KEY: DuckDB maintains it as an ART index on random ids, which every append must update
+ * (`npm run bench -- duckdb-dedupe` and docs/decisions/0004 have the measurement). A retried message carries the same id and nearly the same
  * time (ingestion corrects device clocks with Segment's sentAt rule, which shifts a retry's time only by
  * the change in network delay), so the anti-join reads only rows within DEDUPE_WINDOW_MS of the batch's
  * time range, which DuckDB's per-row-group min/max statistics prune to the row groups of recent data.
