@@ -7,3 +7,4 @@ export * from './crypto.ts';
 export * from './logger.ts';
 export * from './http.ts';
 export * from './module.ts';
+export * from './tracking-body.ts';

@@ -11,7 +11,7 @@ import { subjectIdsFor, type ConsentService } from './consent.service.ts';
 import type { ConsentRecord, PurposeState } from './ledger.ts';
 import { CONSENT_PURPOSES, GPC_PURPOSES, PURPOSES, type Purpose } from './purposes.ts';
 import type { Notice } from './store.ts';
-import { badWriteKey, missingWriteKey, readTrackingBody, writeKeyOf } from './request-body.ts';
+import { badWriteKey, missingWriteKey, readTrackingBody, writeKeyOf } from '../../kernel/tracking-body.ts';
 
 const ErrorSchema = z
   .object({ error: z.object({ code: z.string(), message: z.string(), requestId: z.string() }) })

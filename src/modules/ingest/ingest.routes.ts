@@ -10,7 +10,7 @@ import { cors } from 'hono/cors';
 import { AppError } from '../../kernel/errors.ts';
 import type { AppEnv, Guards, Router } from '../../kernel/http.ts';
 import type { IngestService } from './ingest.service.ts';
-import { badWriteKey, missingWriteKey, readTrackingBody, writeKeyOf } from './request-body.ts';
+import { badWriteKey, missingWriteKey, readTrackingBody, writeKeyOf } from '../../kernel/tracking-body.ts';
 
 export const MAX_BATCH_EVENTS = 500;
 export const MAX_BATCH_BYTES = 512 * 1024;

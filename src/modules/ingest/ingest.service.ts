@@ -28,7 +28,7 @@ import {
 } from './pseudonymise-event.step.ts';
 import { scrubEvent } from './scrub-event.step.ts';
 import type { StepResult } from './step.ts';
-import { badWriteKey } from './request-body.ts';
+import { badWriteKey } from '../../kernel/tracking-body.ts';
 import { createIngestStore, type DropCount, type QuarantineEntry } from './store.ts';
 import { validateEvent } from './validate-event.step.ts';
 

@@ -4,8 +4,8 @@
  * a byte limit, and the write key as HTTP Basic user (analytics.js) or as `writeKey` in the body.
  */
 import type { Context } from 'hono';
-import { AppError } from '../../kernel/errors.ts';
-import type { AppEnv } from '../../kernel/http.ts';
+import { AppError } from './errors.ts';
+import type { AppEnv } from './http.ts';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
