@@ -1,4 +1,5 @@
-// `npm run bench -- ingest [--seconds 30] [--half-seconds 15] [--concurrency 64] [--subjects 1000]`
+// `npm run bench -- ingest [--seconds 30] [--half-seconds 15] [--concurrency 64] [--subjects 1000]
+//   [--profile DIR]` (--profile: the server writes a V8 CPU profile into DIR when it stops)
 // Ingestion throughput through the whole HTTP stack: a real `candor serve` process on a temp data dir
 // (embedded default: SQLite + DuckDB), a load generator on loopback posting /v1/batch requests of 100
 // realistic events (80% of subjects with analytics consent, ~2% invalid events) with concurrency, first
@@ -9,7 +10,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { createPseudonymizer } from '../src/kernel/crypto.ts';
 import { openDuckDbEventStore } from '../src/storage/index.ts';
@@ -21,6 +22,8 @@ const arg = (name: string, dflt: number) => {
   const i = args.indexOf(`--${name}`);
   return i >= 0 && args[i + 1] ? Number(args[i + 1]) : dflt;
 };
+const profileIdx = args.indexOf('--profile');
+const PROFILE_DIR = profileIdx >= 0 && args[profileIdx + 1] ? path.resolve(args[profileIdx + 1]!) : null;
 const SECONDS = arg('seconds', 30);
 const HALF_SECONDS = arg('half-seconds', 15);
 // A shop's server hears from many browsers at once. With 16 requests in flight a group commit could never
@@ -84,10 +87,15 @@ function cli(dataDir: string, ...rest: string[]): string {
 }
 
 async function startServer(dataDir: string): Promise<{ proc: ChildProcess; url: string }> {
-  const proc = spawn(process.execPath, [bin, '--data-dir', dataDir, '--json', 'serve', '--port', '0'], {
-    env: { ...process.env, CANDOR_LOG_LEVEL: 'error' },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const nodeArgs = PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : [];
+  const proc = spawn(
+    process.execPath,
+    [...nodeArgs, bin, '--data-dir', dataDir, '--json', 'serve', '--port', '0'],
+    {
+      env: { ...process.env, CANDOR_LOG_LEVEL: 'error' },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   const url = await new Promise<string>((resolve, reject) => {
     let out = '';
     proc.stdout.on('data', (d: Buffer) => {
@@ -106,6 +114,20 @@ const rssOf = (pid: number) => {
   return { rssMiB: Math.round(kb('VmRSS') / 1024), peakMiB: Math.round(kb('VmHWM') / 1024) };
 };
 
+/**
+ * CPU seconds the server used so far: all threads, and its main (JavaScript) thread alone. Under a shared
+ * machine's load the rates move with the neighbours; CPU per event moves much less.
+ */
+const TICKS = 100; // USER_HZ on Linux
+const cpuOf = (pid: number) => {
+  const ticks = (file: string) => {
+    // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
+    const rest = readFileSync(file, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(rest[11]) + Number(rest[12])) / TICKS;
+  };
+  return { all: ticks(`/proc/${pid}/stat`), main: ticks(`/proc/${pid}/task/${pid}/stat`) };
+};
+
 type Phase = {
   seconds: number;
   requests: number;
@@ -115,9 +137,17 @@ type Phase = {
   quarantined: number;
   errors: number;
   latencies: number[];
+  /** Server CPU seconds in this phase (all threads / main thread) and the load generator's own. */
+  cpu: { all: number; main: number; client: number };
 };
 
-async function load(url: string, auth: string, seconds: number, ratePerSec: number | null): Promise<Phase> {
+async function load(
+  url: string,
+  auth: string,
+  seconds: number,
+  ratePerSec: number | null,
+  pid: number,
+): Promise<Phase> {
   const phase: Phase = {
     seconds,
     requests: 0,
@@ -127,7 +157,10 @@ async function load(url: string, auth: string, seconds: number, ratePerSec: numb
     quarantined: 0,
     errors: 0,
     latencies: [],
+    cpu: { all: 0, main: 0, client: 0 },
   };
+  const cpu0 = cpuOf(pid);
+  const client0 = process.cpuUsage();
   const end = performance.now() + seconds * 1000;
   const t0 = performance.now();
   // Paced mode: request k may start at t0 + k / rate (shared across workers).
@@ -163,6 +196,13 @@ async function load(url: string, auth: string, seconds: number, ratePerSec: numb
   };
   await Promise.all(Array.from({ length: CONCURRENCY }, worker));
   phase.seconds = (performance.now() - t0) / 1000;
+  const cpu1 = cpuOf(pid);
+  const client = process.cpuUsage(client0);
+  phase.cpu = {
+    all: cpu1.all - cpu0.all,
+    main: cpu1.main - cpu0.main,
+    client: (client.user + client.system) / 1e6,
+  };
   return phase;
 }
 
@@ -217,6 +257,9 @@ async function rawAppend(dir: string, total: number): Promise<number> {
   return rate;
 }
 
+// Other work on the machine takes cores from the server and the load generator: recorded with the result.
+const loadAt = () => loadavg().map((x) => Number(x.toFixed(2)));
+const loadBefore = loadAt();
 const dir = await mkdtemp(path.join(tmpdir(), 'candor-bench-ingest-'));
 try {
   const { writeKey } = JSON.parse(cli(dir, 'source', 'create', '--name', 'bench')) as { writeKey: string };
@@ -243,11 +286,11 @@ try {
         ),
       );
     }
-    await load(url, auth, 3, null); // warm-up: consent cache, JIT
-    max = await load(url, auth, SECONDS, null);
+    await load(url, auth, 3, null, proc.pid!); // warm-up: consent cache, JIT
+    max = await load(url, auth, SECONDS, null, proc.pid!);
     rss = rssOf(proc.pid!);
     const maxRequestRate = max.requests / max.seconds;
-    half = await load(url, auth, HALF_SECONDS, maxRequestRate / 2);
+    half = await load(url, auth, HALF_SECONDS, maxRequestRate / 2, proc.pid!);
   } finally {
     proc.kill('SIGTERM');
     await new Promise((r) => proc.once('exit', r));
@@ -264,6 +307,10 @@ try {
     errors: p.errors,
     'p50 ms': percentile(p.latencies, 50).toFixed(1),
     'p99 ms': percentile(p.latencies, 99).toFixed(1),
+    // CPU per 1,000 posted events (every posted event is parsed, validated and judged).
+    'server CPU ms/1k': ((p.cpu.all * 1e6) / p.posted).toFixed(1),
+    'main thread ms/1k': ((p.cpu.main * 1e6) / p.posted).toFixed(1),
+    'client CPU ms/1k': ((p.cpu.client * 1e6) / p.posted).toFixed(1),
   });
   const rows = [row('max rate', max), row('half rate', half)];
   printTable(rows);
@@ -278,6 +325,8 @@ try {
     p99MsAtHalf: Number(percentile(half.latencies, 99).toFixed(1)),
     serverRssMiB: rss.rssMiB,
     serverPeakRssMiB: rss.peakMiB,
+    serverCpuMsPer1kAtMax: Number(((max.cpu.all * 1e6) / max.posted).toFixed(1)),
+    mainThreadMsPer1kAtMax: Number(((max.cpu.main * 1e6) / max.posted).toFixed(1)),
   };
   console.log('');
   printTable([
@@ -287,6 +336,7 @@ try {
       ratio: summary.ratioToRaw,
       'p99 half ms': summary.p99MsAtHalf,
       'RSS MiB': summary.serverRssMiB,
+      'load avg': `${loadBefore[0]} → ${loadAt()[0]}`,
     },
   ]);
   const targets = {
@@ -295,6 +345,7 @@ try {
     p99MsAtHalf: { target: 50, met: summary.p99MsAtHalf < 50 },
   };
   const file = recordResult('ingest', {
+    loadAverage: { before: loadBefore, after: loadAt() },
     settings: {
       seconds: SECONDS,
       halfSeconds: HALF_SECONDS,

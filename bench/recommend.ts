@@ -1,14 +1,23 @@
-// `npm run bench -- recommend [--requests N] [--demo-shoppers N]`
+// `npm run bench -- recommend [--requests N] [--demo-shoppers N] [--only demo|online-retail] [--profile DIR]`
 // Recommendation serving and training on two shops: the demo shop (generated, loaded through Candor) and
 // UCI Online Retail (../shared/data, orders as order_completed events, StockCode/Description as the
 // catalogue). Serving: N requests, 50 at a time, over for-you / similar / bought-together with MMR
-// re-ranking and stock/bought/feedback filters. Training: the full hybrid model (EASE, item-kNN,
-// bought-together, content, sequential rules, V-SKNN sessions). Records bench/results/recommend.json.
-import { createReadStream, existsSync } from 'node:fs';
+// re-ranking and stock/bought/feedback filters, measured twice: in process at the service (the call the
+// route handler makes, no HTTP), and for the demo shop also through the product's API over HTTP
+// (`GET /v1/recommendations` with a write key, a real socket, keep-alive; the load generator is a separate
+// process so it does not share the server's thread). Training: the full hybrid model (EASE, item-kNN,
+// bought-together, content, sequential rules, V-SKNN sessions). `--profile DIR` writes a V8 CPU profile of
+// each in-process serving phase. Records bench/results/recommend.json.
+import { spawn } from 'node:child_process';
+import { createReadStream, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
+import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { createGunzip } from 'node:zlib';
+import { serve as serveHttp } from '@hono/node-server';
+import { generateShoppers } from '../src/flows/demo/shoppers.ts';
 import { loadDemoInto } from '../src/cli/demo.command.ts';
 import { testConfig } from '../src/kernel/config.ts';
 import { createLogger } from '../src/kernel/logger.ts';
@@ -33,6 +42,7 @@ const arg = (name: string, dflt: string) => {
 };
 const REQUESTS = Number(arg('requests', '2000'));
 const DEMO_SHOPPERS = Number(arg('demo-shoppers', '1000'));
+const PROFILE_DIR = arg('profile', '');
 const CONCURRENCY = 50;
 const RETAIL = path.resolve(import.meta.dirname, '../../shared/data/online-retail-uci/online-retail.csv.gz');
 const logger = createLogger({ level: 'silent' });
@@ -48,7 +58,28 @@ const loadAtStart = loadAverage();
 let peakRss = 0;
 const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage.rss())), 100);
 
-async function serve(module: RecommendModule, subjects: string[], items: string[]) {
+/** A V8 CPU profile of `run` (only that phase, not loading or training) when `--profile DIR` is given. */
+async function profiled<T>(name: string, run: () => Promise<T>): Promise<T> {
+  if (!PROFILE_DIR) return run();
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.start');
+  try {
+    return await run();
+  } finally {
+    const { profile } = await session.post('Profiler.stop');
+    mkdirSync(PROFILE_DIR, { recursive: true });
+    writeFileSync(path.join(PROFILE_DIR, `${name}.cpuprofile`), JSON.stringify(profile));
+    session.disconnect();
+  }
+}
+
+async function serve(module: RecommendModule, subjects: string[], items: string[], name: string) {
+  return profiled(name, () => serveInProcess(module, subjects, items));
+}
+
+async function serveInProcess(module: RecommendModule, subjects: string[], items: string[]) {
   const rnd = seededRandom(11);
   const surfaces: Surface[] = ['for-you', 'for-you', 'similar', 'bought-together'];
   const latencies: number[] = [];
@@ -187,7 +218,10 @@ async function onlineRetail() {
     const trainSeconds = round((performance.now() - t0) / 1000);
     const loadAverageTraining = loadAverage();
     const subjects = [...new Set(events.map((e) => e.subjectId))];
-    const serving = await serve(module, subjects, [...products.keys()]);
+    // Timers as in the server: impressions flushed every second, stock re-read from the catalogue.
+    await module.start?.();
+    const serving = await serve(module, subjects, [...products.keys()], 'online-retail');
+    await module.stop?.();
     return {
       shop: 'online-retail',
       events: events.length,
@@ -201,6 +235,98 @@ async function onlineRetail() {
   } finally {
     await stores.close();
     dir.cleanup();
+  }
+}
+
+/**
+ * The load generator for the HTTP phase, run as a separate Node process: `CONCURRENCY` keep-alive loops,
+ * each sending its next request when the previous answer arrived; prints the latencies as JSON.
+ */
+const CLIENT = `
+let input = '';
+for await (const chunk of process.stdin) input += chunk;
+const { url, key, requests, concurrency, paths } = JSON.parse(input);
+const auth = 'Basic ' + Buffer.from(key + ':').toString('base64');
+const latencies = []; let next = 0; let errors = 0;
+const t0 = performance.now();
+await Promise.all(Array.from({ length: concurrency }, async () => {
+  while (next < requests) {
+    const p = paths[next++ % paths.length];
+    const s = performance.now();
+    const res = await fetch(url + p, { headers: { authorization: auth } });
+    await res.arrayBuffer();
+    if (res.status !== 200) errors++;
+    latencies.push(performance.now() - s);
+  }
+}));
+console.log(JSON.stringify({ latencies, errors, seconds: (performance.now() - t0) / 1000 }));
+`;
+
+/** The same mix through `GET /v1/recommendations` on a socket, with the shop's raw ids and a write key. */
+async function serveOverHttp(candor: Awaited<ReturnType<typeof createCandor>>, items: string[]) {
+  type Auth = { keys: { createSource(name: string, actor: string): Promise<{ writeKey: string }> } };
+  const auth = candor.modules.find((m) => m.name === 'auth') as unknown as Auth;
+  const { writeKey } = await auth.keys.createSource('recommend bench', 'system:bench');
+  // The demo's shoppers as the shop knows them (raw ids; the API pseudonymises them as ingestion did).
+  const shoppers = new Set<string>();
+  for (const call of generateShoppers({
+    seed: 42,
+    shoppers: DEMO_SHOPPERS,
+    days: 30,
+    start: Date.now(),
+    products: 1000,
+  })) {
+    const b = call.body as { userId?: string; anonymousId?: string };
+    if (b.userId) shoppers.add(`userId=${encodeURIComponent(b.userId)}`);
+    else if (b.anonymousId) shoppers.add(`anonymousId=${encodeURIComponent(b.anonymousId)}`);
+  }
+  const who = [...shoppers];
+  const rnd = seededRandom(13);
+  const surfaces: Surface[] = ['for-you', 'for-you', 'similar', 'bought-together'];
+  const paths = Array.from({ length: REQUESTS }, () => {
+    const surface = surfaces[Math.floor(rnd() * surfaces.length)]!;
+    const subject = who[Math.floor(rnd() * who.length)]!;
+    const item =
+      surface === 'for-you' ? '' : `&itemId=${encodeURIComponent(items[Math.floor(rnd() * items.length)]!)}`;
+    return `/v1/recommendations?surface=${surface}&${subject}${item}&limit=10`;
+  });
+  const server = serveHttp({ fetch: candor.app.fetch, port: 0, hostname: '127.0.0.1' });
+  await new Promise<void>((resolve) => server.once('listening', () => resolve()));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  try {
+    const run = (requests: number, concurrency: number) =>
+      new Promise<{ latencies: number[]; errors: number; seconds: number }>((resolve, reject) => {
+        const child = spawn(process.execPath, ['--input-type=module', '-e', CLIENT], {
+          stdio: ['pipe', 'pipe', 'inherit'],
+        });
+        child.stdin.end(JSON.stringify({ url, key: writeKey, requests, concurrency, paths }));
+        let out = '';
+        child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+        child.once('error', reject);
+        child.once('exit', (code) =>
+          code === 0
+            ? resolve(JSON.parse(out) as never)
+            : reject(new Error(`HTTP client exited with ${code}`)),
+        );
+      });
+    await run(200, 10); // warm-up: connections, JIT
+    const loaded = await profiled('demo-http', () => run(REQUESTS, CONCURRENCY));
+    const loadAverageServing = loadAverage();
+    const single = await run(Math.min(500, REQUESTS), 1);
+    return {
+      requests: loaded.latencies.length,
+      errors: loaded.errors + single.errors,
+      concurrency: CONCURRENCY,
+      p50Ms: round(percentile(loaded.latencies, 50)),
+      p95Ms: round(percentile(loaded.latencies, 95)),
+      p99Ms: round(percentile(loaded.latencies, 99)),
+      requestsPerSecond: Math.round(loaded.latencies.length / loaded.seconds),
+      sequentialP50Ms: round(percentile(single.latencies, 50)),
+      sequentialP95Ms: round(percentile(single.latencies, 95)),
+      loadAverageServing,
+    };
+  } finally {
+    await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 }
 
@@ -235,6 +361,11 @@ async function demoShop() {
       module,
       rows.map((r) => r.subject_id),
       items.map((r) => r.product_id!),
+      'demo',
+    );
+    const http = await serveOverHttp(
+      candor,
+      items.map((r) => r.product_id!),
     );
     return {
       shop: `demo (${DEMO_SHOPPERS} shoppers, 30 days, 1000 products)`,
@@ -245,6 +376,7 @@ async function demoShop() {
       loadAverageTraining,
       model: trained.stats,
       ...serving,
+      http,
     };
   } finally {
     await candor.close();
@@ -252,24 +384,49 @@ async function demoShop() {
   }
 }
 
-const results = [await demoShop()];
-if (existsSync(RETAIL)) results.push(await onlineRetail());
+type ShopResult = Awaited<ReturnType<typeof onlineRetail>> & {
+  http?: Awaited<ReturnType<typeof serveOverHttp>>;
+};
+const ONLY = arg('only', '');
+const results: ShopResult[] = ONLY === 'online-retail' ? [] : [await demoShop()];
+if (ONLY === 'demo') console.error('--only demo: Online Retail skipped');
+else if (existsSync(RETAIL)) results.push(await onlineRetail());
 else console.error(`skipping Online Retail: ${RETAIL} not found (it lives in ../shared/data)`);
 clearInterval(sampler);
 const peakRssMiB = Math.round(Math.max(peakRss, process.memoryUsage.rss()) / 2 ** 20);
 printTable(
-  results.map((r) => ({
-    shop: r.shop,
-    events: r.events,
-    items: r.items,
-    'train s': r.trainSeconds,
-    p50: r.p50Ms,
-    p95: r.p95Ms,
-    p99: r.p99Ms,
-    'req/s': r.requestsPerSecond,
-    'p95 @1': r.sequentialP95Ms,
-    'load (train/serve)': `${r.loadAverageTraining}/${r.loadAverageServing}`,
-  })),
+  results.flatMap((r) => [
+    {
+      shop: r.shop,
+      via: 'service',
+      events: r.events,
+      items: r.items,
+      'train s': r.trainSeconds,
+      p50: r.p50Ms,
+      p95: r.p95Ms,
+      p99: r.p99Ms,
+      'req/s': r.requestsPerSecond,
+      'p95 @1': r.sequentialP95Ms,
+      'load (train/serve)': `${r.loadAverageTraining}/${r.loadAverageServing}`,
+    },
+    ...(r.http
+      ? [
+          {
+            shop: r.shop,
+            via: 'HTTP',
+            events: r.events,
+            items: r.items,
+            'train s': r.trainSeconds,
+            p50: r.http.p50Ms,
+            p95: r.http.p95Ms,
+            p99: r.http.p99Ms,
+            'req/s': r.http.requestsPerSecond,
+            'p95 @1': r.http.sequentialP95Ms,
+            'load (train/serve)': `${r.loadAverageTraining}/${r.http.loadAverageServing}`,
+          },
+        ]
+      : []),
+  ]),
 );
 console.log(`peak RSS ${peakRssMiB} MiB; load average ${loadAtStart} at start, ${loadAverage()} at the end`);
 console.log(

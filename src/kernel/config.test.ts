@@ -31,6 +31,14 @@ describe('config', () => {
     rmSync(dir, { recursive: true });
   });
 
+  it('reads the privacy settings from the environment together', () => {
+    const c = loadConfig({
+      env: { CANDOR_K_ANONYMITY: '7', CANDOR_INLINE_PURGE_MAX_EVENTS: '0' },
+    });
+    expect(c.privacy).toEqual({ kAnonymity: 7, inlinePurgeMaxEvents: 0 });
+    expect(loadConfig({ env: {} }).privacy.inlinePurgeMaxEvents).toBeUndefined();
+  });
+
   it('lists every invalid field', () => {
     try {
       loadConfig({ env: { CANDOR_PORT: 'abc', CANDOR_ENV: 'staging' } });

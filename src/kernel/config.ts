@@ -98,6 +98,11 @@ export const ConfigSchema = z.object({
     .object({
       /** Aggregates over fewer shoppers than this are suppressed for non-privileged roles. */
       kAnonymity: z.coerce.number().int().min(1).default(10),
+      /**
+       * Up to this many stored events, an erasure or retention run rewrites the event file itself (its
+       * receipt says "purged"); above it, the hourly purge job does (the receipt says "scheduled").
+       */
+      inlinePurgeMaxEvents: z.coerce.number().int().min(0).optional(),
     })
     .default({ kAnonymity: 10 }),
   /** The chatbot's optional outside connections (set in the config file; each is off when absent). */
@@ -152,7 +157,10 @@ function fromEnv(env: Env): Record<string, unknown> {
   if (env.CANDOR_TLS_CERT_FILE && env.CANDOR_TLS_KEY_FILE) {
     out.tls = { certFile: env.CANDOR_TLS_CERT_FILE, keyFile: env.CANDOR_TLS_KEY_FILE };
   }
-  if (env.CANDOR_K_ANONYMITY) out.privacy = { kAnonymity: env.CANDOR_K_ANONYMITY };
+  const privacy: Record<string, unknown> = {};
+  if (env.CANDOR_K_ANONYMITY) privacy.kAnonymity = env.CANDOR_K_ANONYMITY;
+  if (env.CANDOR_INLINE_PURGE_MAX_EVENTS) privacy.inlinePurgeMaxEvents = env.CANDOR_INLINE_PURGE_MAX_EVENTS;
+  if (Object.keys(privacy).length > 0) out.privacy = privacy;
   const secrets: Record<string, unknown> = {};
   for (const [name, variable] of Object.entries(SECRET_ENV)) {
     const v = env[variable];

@@ -12,6 +12,7 @@ export const WRAPPED_KEY_COLUMNS = [
   { table: 'staff', id: 'id', column: 'data_key' }, // auth: per-staff data keys (sealed e-mail, TOTP secret)
   { table: 'staff_outbox', id: 'id', column: 'data_key' }, // auth: sealed outgoing messages
   { table: 'ingest_webhook_secrets', id: 'id', column: 'sealed_secret' }, // ingest: shop webhook secrets
+  { table: 'chat_conversations', id: 'id', column: 'channel_address' }, // chatbot: sealed messaging addresses
 ] as const;
 
 export type RotationResult = { primaryKek: string; rewrapped: Record<string, number>; total: number };
@@ -20,10 +21,11 @@ export async function rotateKeys(state: StateStore, keyRing: KeyRing): Promise<R
   const rewrapped: Record<string, number> = {};
   let total = 0;
   for (const { table, id, column } of WRAPPED_KEY_COLUMNS) {
-    const rows = (await state.db.selectFrom(table).select([id, column]).execute()) as Record<
-      string,
-      string
-    >[];
+    const rows = (await state.db
+      .selectFrom(table)
+      .select([id, column])
+      .where(column, 'is not', null)
+      .execute()) as Record<string, string>[];
     let n = 0;
     // One transaction per table: a crash leaves each key either old-wrapped or new-wrapped, both readable.
     await state.transaction(async (trx) => {

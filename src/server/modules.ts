@@ -3,6 +3,7 @@
  * context onto each module's own deps record. Add a module by adding one entry here.
  */
 import { AppError } from '../kernel/errors.ts';
+import { createTextMailer, smtpSettingsOf } from '../kernel/mailer.ts';
 import type { CandorModule } from '../kernel/module.ts';
 import { createAnalyticsModule } from '../modules/analytics/index.ts';
 import { createAuditModule, type AuditModule } from '../modules/audit/index.ts';
@@ -12,7 +13,8 @@ import { createChatbotModule } from '../modules/chatbot/index.ts';
 import { createFraudModule } from '../modules/fraud/index.ts';
 import { createConsentModule } from '../modules/consent/index.ts';
 import { createIngestModule } from '../modules/ingest/index.ts';
-import { createMarketingModule } from '../modules/marketing/index.ts';
+import { createMarketingModule, type MarketingModule } from '../modules/marketing/index.ts';
+import { createOrdersModule, DEFAULT_ORDER_RETENTION_DAYS } from '../modules/orders/index.ts';
 import {
   createDsarStore,
   createEventPurges,
@@ -45,6 +47,11 @@ export function createModules(context: ModuleContext): CandorModule[] {
   const auditWriter = {
     record: (entry: Parameters<AuditModule['service']['record']>[0]) => late.audit!.service.record(entry),
   };
+  // Live segments: stored events, consent decisions and profile changes name the subjects to re-evaluate;
+  // marketing is created last, so the notes go through this late binding (and queue, never block).
+  const lateM: { marketing?: MarketingModule } = {};
+  const segmentsFollow = (subjectIds: Iterable<string>) =>
+    lateM.marketing?.segments?.noteActivity(subjectIds);
   const auth = createAuthModule(
     {
       state: stores.state,
@@ -75,8 +82,9 @@ export function createModules(context: ModuleContext): CandorModule[] {
       audit: auditWriter,
       guards,
       authenticateWriteKey: auth.authenticateWriteKey.bind(auth),
+      onDecision: segmentsFollow,
     },
-    {},
+    { kAnonymity: config.privacy.kAnonymity },
   );
   // Personal-data holders register here as modules are created; export and erasure walk them.
   const registry = createHolderRegistry();
@@ -142,8 +150,11 @@ export function createModules(context: ModuleContext): CandorModule[] {
     keyRing: context.keyRing,
     pseudonymize: context.pseudonymize,
     consent: {
-      granted: async (ids, purpose) =>
-        (await consent.reader.stateAt(ids, purpose as Purpose, clock.now().getTime())).granted,
+      // Personalisation off must hold at once, also when another process recorded the withdrawal.
+      granted: async (ids, purpose) => {
+        await consent.reader.sync();
+        return (await consent.reader.stateAt(ids, purpose as Purpose, clock.now().getTime())).granted;
+      },
     },
     // Staff reads of personal data also feed abuse detection (bulk PII reads raise an alert).
     audit: {
@@ -154,6 +165,20 @@ export function createModules(context: ModuleContext): CandorModule[] {
       },
     },
     registry,
+    onChange: segmentsFollow,
+  });
+  // Order records: fed by signed platform webhooks and by stored order events; read by staff, shoppers, chat.
+  const orders = createOrdersModule({
+    state: stores.state,
+    clock,
+    logger: logger.child({ module: 'orders' }),
+    guards,
+    pseudonymize: context.pseudonymize,
+    registry,
+    linkedSubjects: async (id) => (await profiles.resolveSubject(id, true)).subjectIds,
+    retentionDays: async () =>
+      (await lateP.privacy!.retention.policies()).find((p) => p.dataClass === 'orders')?.ttlDays ??
+      DEFAULT_ORDER_RETENTION_DAYS,
   });
   const ingest = createIngestModule(
     {
@@ -167,11 +192,22 @@ export function createModules(context: ModuleContext): CandorModule[] {
           profiles.vault.prepareIdentifiers(subjectId, identifiers),
       },
       identity: { prepareLink: (input) => profiles.identity.prepareLink(input) },
+      // Time zone and locale a device reports: quiet hours and message language for campaigns.
+      preferences: {
+        preparePreferences: (subjectId, reported) =>
+          profiles.profiles.preparePreferences(subjectId, reported),
+      },
       guards,
       keyRing: context.keyRing,
       authenticateWriteKey: auth.authenticateWriteKey.bind(auth),
       // Server mode: publish to the stream; workers consume it (src/server/roles.ts).
       ...(stores.stream && planRole(config).publishToStream ? { stream: stores.stream } : {}),
+      // Stored order events become order records in the orders module's own queue, off the commit path.
+      onStored: (events) => {
+        orders.service.enqueueEvents(events);
+        segmentsFollow(events.map((e) => e.subjectId));
+      },
+      orders: { fromPlatform: (...args) => orders.service.fromPlatform(...args) },
     },
     { consumeStream: planRole(config).consumeStream },
   );
@@ -182,12 +218,21 @@ export function createModules(context: ModuleContext): CandorModule[] {
     retentionPolicies: () => lateP.privacy!.retention.policies(),
     processors: () => lateP.privacy!.processing.listProcessors(),
   });
-  const purges = createEventPurges({
-    state: stores.state,
-    events: stores.events,
-    clock,
-    logger: logger.child({ component: 'events-purge' }),
-  });
+  const purges = createEventPurges(
+    {
+      state: stores.state,
+      events: stores.events,
+      clock,
+      logger: logger.child({ component: 'events-purge' }),
+    },
+    config.privacy.inlinePurgeMaxEvents !== undefined
+      ? { inlineMaxEvents: config.privacy.inlinePurgeMaxEvents }
+      : {},
+  );
+  const smtp = smtpSettingsOf(config.smtpUrl, config.smtpFrom);
+  // A transport without pooling opens one connection per message: nothing to close at shutdown.
+  const codeMailer = smtp ? createTextMailer(smtp) : undefined;
+  const shopName = config.publicUrl ? new URL(config.publicUrl).host : 'our shop';
   const erasureFlow = createErasureFlow(
     {
       purges,
@@ -219,10 +264,21 @@ export function createModules(context: ModuleContext): CandorModule[] {
       },
       resolveSubject: (id) => profiles.resolveSubject(id, true),
       findSubjectByEmail: (email) => profiles.findSubjectByEmail(email),
+      // One-time codes go by e-mail through the configured relay, to the address in the PII vault.
+      ...(codeMailer
+        ? {
+            codeEmail: {
+              emailOf: async (subject) =>
+                (await profiles.vault.readForSubject(subject.subjectIds)).email ?? null,
+              send: (mail) => codeMailer.send(mail),
+            },
+          }
+        : {}),
     },
     {
       codeSecret: required(config.secrets.sessionSecret, 'sessionSecret'),
       controller: config.publicUrl ?? 'this shop',
+      shopName,
     },
   );
   lateP.privacy = privacy;
@@ -271,6 +327,7 @@ export function createModules(context: ModuleContext): CandorModule[] {
       clock,
       logger: logger.child({ module: 'recommend' }),
       registry,
+      audit: auditWriter,
     },
     {},
   );
@@ -283,6 +340,14 @@ export function createModules(context: ModuleContext): CandorModule[] {
       registry,
       rateLimit: (options) => auth.rateLimit(options),
       clientKey: (c) => ipKey(c, context.pseudonymize),
+      // Order status and cancel requests: verified by order number + e-mail, or by the signed-in shopper.
+      orders: { verify: (input) => orders.service.verify(input) },
+      // Agent replies to WhatsApp/Instagram: the outbox retries them; sender addresses stay sealed.
+      jobs: stores.jobs,
+      sealer: {
+        seal: (plain) => context.keyRing.wrap(Buffer.from(plain, 'utf8')),
+        open: (sealed) => context.keyRing.unwrap(sealed).toString('utf8'),
+      },
       // A shopper's report in the chat opens a fraud case for the security team.
       fraud: {
         openCase: async ({ subjectId, conversationId }) => {
@@ -337,6 +402,7 @@ export function createModules(context: ModuleContext): CandorModule[] {
           : context.pseudonymize('device', who.anonymousId ?? ''),
       registry,
       events: stores.events,
+      audit: auditWriter,
       // Segments and campaigns see profiles only through isPersonalised, the vault only for the send's purpose.
       audience: {
         linked: async (id) => (await profiles.resolveSubject(id)).subjectIds,
@@ -361,8 +427,9 @@ export function createModules(context: ModuleContext): CandorModule[] {
             outcome: 'success',
             details: { fields: 'email,name' },
           });
-          return { email: pii.email ?? null, name: pii.name ?? null, locale: null, timeZone: null };
+          return { email: pii.email ?? null, name: pii.name ?? null };
         },
+        preferencesOf: (ids) => profiles.profiles.preferencesOf({ subjectIds: [...ids] }),
         products: async (ids, personalised, limit) => {
           const { items } = await recommend.service.recommend({
             surface: 'for-you',
@@ -386,17 +453,20 @@ export function createModules(context: ModuleContext): CandorModule[] {
       campaigns: {
         secret: required(config.secrets.sessionSecret, 'sessionSecret'),
         publicUrl: config.publicUrl ?? 'http://127.0.0.1:3000',
-        shopName: config.publicUrl ? new URL(config.publicUrl).host : 'our shop',
-        smtp: smtpOf(config.smtpUrl, config.smtpFrom),
+        shopName,
+        smtp,
       },
     },
   );
+  lateM.marketing = marketing;
   return [
     audit,
     auth,
     marketing,
     catalog,
     chatbot,
+    // Before ingest: modules stop in reverse order, so orders drains what ingestion's last flush queued.
+    orders,
     fraud,
     recommend,
     consent,
@@ -437,17 +507,4 @@ export function createModules(context: ModuleContext): CandorModule[] {
       { kAnonymity: config.privacy.kAnonymity },
     ),
   ];
-}
-
-/** nodemailer settings from CANDOR_SMTP_URL (smtp:// or smtps://) and CANDOR_SMTP_FROM. */
-function smtpOf(url: string | undefined, from: string | undefined) {
-  if (!url) return undefined;
-  const u = new URL(url);
-  return {
-    host: u.hostname,
-    port: Number(u.port || (u.protocol === 'smtps:' ? 465 : 587)),
-    secure: u.protocol === 'smtps:',
-    ...(u.username ? { user: decodeURIComponent(u.username), password: decodeURIComponent(u.password) } : {}),
-    from: from ?? `no-reply@${u.hostname}`,
-  };
 }

@@ -28,6 +28,27 @@ export type StateStore = {
   migrate(migrations: Record<string, Migration>): Promise<{ applied: string[] }>;
   ping(): Promise<void>;
   close(): Promise<void>;
+  /**
+   * Change notices between the processes that share this store, for modules that cache what they read
+   * (PostgreSQL LISTEN/NOTIFY). Absent when one process owns the store (SQLite): its caches see every write.
+   */
+  readonly notices?: StateNotices;
+};
+
+/** Notices on named channels, sent inside a transaction and delivered to every listening process. */
+export type StateNotices = {
+  /** Queues `payload` (at most 7,000 bytes) on `channel`; every listener, this process's too, gets it at commit. */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the caller's transaction, any tables
+  notify(trx: Kysely<any>, channel: string, payload: string): Promise<void>;
+  /**
+   * Delivers the channel's notices to `onNotice`. `onListening(false)` says notices may be missed from now
+   * on (not yet listening, or the connection was lost), `onListening(true)` that they arrive again; a cache
+   * must not trust what it holds in between. Reconnects by itself until stopped.
+   */
+  listen(
+    channel: string,
+    handlers: { onNotice(payload: string): void; onListening(listening: boolean): void },
+  ): Promise<{ stop(): Promise<void> }>;
 };
 
 /** One stored behavioural event. Subject ids are pseudonyms; no IP, no direct identifiers. */

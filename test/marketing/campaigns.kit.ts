@@ -1,7 +1,8 @@
 /**
- * Test kit for segments and campaigns: real SQLite + DuckDB stores in a temp dir, the marketing module with
- * an audience backed by plain per-test tables of consent, profiles and contacts, mounted on a Hono app whose
- * guards are driven by headers (`x-test-perms`, `x-test-role`).
+ * Test kit for segments and campaigns: real stores (SQLite + DuckDB in a temp dir, or a PostgreSQL test
+ * schema for both), the marketing module with an audience standing in for the profiles and consent modules
+ * (per-test consent, traits, contacts and preferences), mounted on a Hono app whose guards are driven by
+ * headers (`x-test-perms`, `x-test-role`).
  */
 import path from 'node:path';
 import { OpenAPIHono } from '@hono/zod-openapi';
@@ -12,11 +13,12 @@ import { AppError, errorBody, isAppError, statusOf } from '../../src/kernel/erro
 import type { AppEnv, Guards, StaffRole } from '../../src/kernel/http.ts';
 import { silentLogger } from '../../src/kernel/logger.ts';
 import { createMarketingModule, type MarketingModule } from '../../src/modules/marketing/index.ts';
-import type { Contact } from '../../src/modules/marketing/campaigns.service.ts';
+import type { Contact, Preferences } from '../../src/modules/marketing/campaigns.service.ts';
 import type { SmtpConfig } from '../../src/modules/marketing/mailer.ts';
+import { openPostgresEventStore, openPostgresStateStore } from '../../src/storage/index.ts';
 import { openStores } from '../../src/storage/open-stores.ts';
-import type { EventRecord, Stores } from '../../src/storage/ports.ts';
-import { makeTempDir } from '../../src/storage/testing.ts';
+import type { EventRecord, EventStore, StateStore } from '../../src/storage/ports.ts';
+import { createTestPgSchema, makeTempDir, requirePgUrl } from '../../src/storage/testing.ts';
 
 export const NOW = Date.parse('2025-03-01T12:00:00Z');
 export const DAY = 86_400_000;
@@ -27,6 +29,42 @@ export type Shopper = {
   traits?: Record<string, unknown>;
   interests?: string[];
   contact?: Contact;
+  preferences?: Partial<Preferences>;
+};
+
+/** The two stores segments and campaigns run on, opened fresh for one suite. */
+export type TestStores = { state: StateStore; events: EventStore; close(): Promise<void> };
+export type OpenTestStores = () => Promise<TestStores>;
+
+/** Embedded mode: SQLite state and DuckDB events in a temp data directory. */
+export const embeddedStores: OpenTestStores = async () => {
+  const dir = makeTempDir('candor-campaigns');
+  const stores = await openStores(testConfig(path.join(dir.path, 'data')));
+  return {
+    state: stores.state,
+    events: stores.events,
+    close: async () => {
+      await stores.close();
+      dir.cleanup();
+    },
+  };
+};
+
+/** Server mode: state and events in one PostgreSQL test schema, dropped afterwards. */
+export const postgresStores: OpenTestStores = async () => {
+  const url = requirePgUrl();
+  const schema = await createTestPgSchema(url);
+  const state = await openPostgresStateStore({ url, schema: schema.schema });
+  const events = await openPostgresEventStore({ url, schema: schema.schema });
+  return {
+    state,
+    events,
+    close: async () => {
+      await events.close();
+      await state.close();
+      await schema.drop();
+    },
+  };
 };
 
 let seq = 0;
@@ -89,9 +127,11 @@ function guards(): Guards {
 
 export type CampaignHarness = Awaited<ReturnType<typeof openCampaignHarness>>;
 
-export async function openCampaignHarness(options: { smtp?: SmtpConfig; kAnonymity?: number } = {}) {
-  const dir = makeTempDir('candor-campaigns');
-  const stores: Stores = await openStores(testConfig(path.join(dir.path, 'data')));
+export async function openCampaignHarness(
+  open: OpenTestStores,
+  options: { smtp?: SmtpConfig; kAnonymity?: number; defaultLocale?: 'en' | 'id' | 'zh' } = {},
+) {
+  const stores = await open();
   const clock = fixedClock(new Date(NOW));
   const shoppers = new Map<string, Shopper>();
   const shares: { recipient: string; purpose: string; categories: string[]; subjectId: string }[] = [];
@@ -111,6 +151,10 @@ export async function openCampaignHarness(options: { smtp?: SmtpConfig; kAnonymi
           (of(ids).personalised ?? false) && (of(ids).consent?.personalization ?? false),
         profileOf: async (ids) => ({ traits: of(ids).traits ?? {}, interests: of(ids).interests ?? [] }),
         consentAt: async (ids, purpose) => of(ids).consent?.[purpose] ?? false,
+        preferencesOf: async (ids) => ({
+          timeZone: of(ids).preferences?.timeZone ?? null,
+          locale: of(ids).preferences?.locale ?? null,
+        }),
         contactOf: async (ids, purpose) => {
           contactReads.push({ subjectIds: ids, purpose });
           return of(ids).contact ?? null;
@@ -128,6 +172,7 @@ export async function openCampaignHarness(options: { smtp?: SmtpConfig; kAnonymi
         secret: 'test-secret-for-signing-links-0123456789',
         publicUrl: 'https://shop.example',
         shopName: 'Toko',
+        ...(options.defaultLocale ? { defaultLocale: options.defaultLocale } : {}),
         webhook: { attempts: 3, backoffMs: 10 },
         ...(options.smtp ? { smtp: options.smtp } : {}),
       },
@@ -175,7 +220,6 @@ export async function openCampaignHarness(options: { smtp?: SmtpConfig; kAnonymi
     close: async () => {
       await marketing.stop?.();
       await stores.close();
-      dir.cleanup();
     },
   };
 }

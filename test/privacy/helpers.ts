@@ -28,6 +28,8 @@ export type ShopOptions = {
   clock?: Clock;
   /** Server mode: both stores on this PostgreSQL database, in this schema. */
   pg?: { url: string; schema: string };
+  /** More configuration (an SMTP relay, the inline purge limit). */
+  config?: Record<string, unknown>;
 };
 
 export async function openShop(
@@ -39,6 +41,7 @@ export async function openShop(
     logLevel: 'info',
     ...(secrets ? { secrets } : {}),
     ...(options.pg ? { stateUrl: options.pg.url, eventsUrl: options.pg.url } : {}),
+    ...options.config,
   });
   const logFile = path.join(dir.path, 'data', 'candor.log');
   const { pino } = await import('pino');

@@ -21,6 +21,11 @@ describe('issue 4: erasure leaves no residual data', () => {
   it('erases a shopper from every store, WAL and log, and signs a receipt', async () => {
     shop = await openShop();
     const tag = randomBytes(6).toString('hex');
+    // The order number is the shop's own reference, which tax law makes it keep (a declared legal hold);
+    // it is not derived from the shopper's tag, so the scan below can demand that the tag is gone everywhere.
+    const orderRef = `o-${randomBytes(6).toString('hex')}`;
+    // Likewise the bought product's id, which the kept order's item list names.
+    const boughtProduct = `p-${randomBytes(6).toString('hex')}`;
     const customerId = `cust-${tag}`;
     const anonymousId = `dev-${tag}`;
     const pii = {
@@ -46,7 +51,7 @@ describe('issue 4: erasure leaves no residual data', () => {
       event: 'Product Viewed',
       userId: customerId,
       anonymousId,
-      properties: { product_id: `p-${tag}`, category: 'Hiking Boots' },
+      properties: { product_id: boughtProduct, category: 'Hiking Boots' },
     });
     await shop.track({
       type: 'track',
@@ -59,17 +64,17 @@ describe('issue 4: erasure leaves no residual data', () => {
       event: 'Order Completed',
       userId: customerId,
       properties: {
-        order_id: `o-${tag}`,
+        order_id: orderRef,
         revenue: 120,
         currency: 'EUR',
-        products: [{ product_id: `p-${tag}`, category: 'Hiking Boots' }],
+        products: [{ product_id: boughtProduct, category: 'Hiking Boots' }],
       },
     });
     await shop.track({
       type: 'track',
       event: 'Product Reviewed',
       userId: customerId,
-      properties: { product_id: `p-${tag}`, rating: 5, review_body: 'Great boots' },
+      properties: { product_id: boughtProduct, rating: 5, review_body: 'Great boots' },
     });
     await shop.waitForEvents(4);
 
@@ -94,6 +99,16 @@ describe('issue 4: erasure leaves no residual data', () => {
     expect(status.targets.every((t) => t.status === 'done')).toBe(true);
     expect(verifyReceipt(status.receipt)).toBe(true);
     expect(verifyReceipt({ ...status.receipt, completedAt: status.receipt.completedAt + 1 })).toBe(false);
+    // The paid order stays for tax, declared in the receipt and no longer linked to the shopper.
+    const holds = (status.receipt as { legalHolds?: { holder: string }[] }).legalHolds ?? [];
+    expect(holds.map((h) => h.holder)).toContain('orders');
+    const kept: unknown[] = await shop.candor.stores.state.db
+      .selectFrom('orders')
+      .selectAll()
+      .where('order_id', '=', orderRef)
+      .execute();
+    expect(kept).toHaveLength(1);
+    expect(kept[0]).toMatchObject({ subject_id: null, email_hash: null, tracking_number: null });
 
     // After erasure the shopper's export is empty.
     const after = (await (await shop.call('GET', '/v1/me/export', { auth: token })).json()) as {
@@ -125,6 +140,8 @@ describe('issue 4: erasure leaves no residual data', () => {
       devicePseudonym,
     ];
     expect(scanFor(dataDir, needles)).toEqual([]);
+    // The kept order number and its item live only in the state store (the order table), not in the erased events.
+    for (const hit of scanFor(dataDir, [orderRef, boughtProduct])) expect(hit.file).toMatch(/^state\.sqlite/);
   });
 
   it('purges an erased shopper whose events share row groups with other shoppers', async () => {

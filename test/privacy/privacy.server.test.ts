@@ -139,7 +139,18 @@ describe('data-subject rights on PostgreSQL', () => {
     expect(verifyReceipt(status.receipt)).toBe(true);
     expect(status.receipt.targets.find((t) => t.target === 'holder:event-store')?.deleted).toBeGreaterThan(0);
 
-    expect(await rowsContaining(needles)).toEqual([]);
+    // What remains is the order number in the order table, kept for tax and declared in the receipt,
+    // without any link to the shopper.
+    expect(await rowsContaining(needles)).toEqual([{ table: 'orders', needle: `o-${tag}` }]);
+    const holds = (status.receipt as { legalHolds?: { holder: string }[] }).legalHolds ?? [];
+    expect(holds.map((h) => h.holder)).toContain('orders');
+    const kept: unknown[] = await shop.candor.stores.state.db
+      .selectFrom('orders')
+      .selectAll()
+      .where('order_id', '=', `o-${tag}`)
+      .execute();
+    expect(kept).toHaveLength(1);
+    expect(kept[0]).toMatchObject({ subject_id: null, email_hash: null, tracking_number: null });
     const after = (await (await shop.call('GET', '/v1/me/export', { auth: token })).json()) as {
       sections: Record<string, { tables: Record<string, unknown[]> }>;
     };
@@ -148,6 +159,47 @@ describe('data-subject rights on PostgreSQL', () => {
         if (holder === 'privacy' && table === 'privacy_requests') continue; // the export request just made
         expect({ holder, table, rows: rows.length }).toEqual({ holder, table, rows: 0 });
       }
+  });
+
+  it('retention deletes expired events on PostgreSQL and runs the purge (VACUUM) as an erasure does', async () => {
+    const old = `old-${tag}`;
+    const ts = Date.now() - 800 * 86_400_000;
+    await shop.candor.stores.events.append([
+      {
+        eventId: `ev-${randomBytes(6).toString('hex')}`,
+        sourceId: 'src_pg',
+        subjectId: old,
+        anonymousId: old,
+        userId: null,
+        sessionId: null,
+        type: 'page_view',
+        purpose: 'analytics',
+        consentId: null,
+        ts,
+        receivedAt: ts,
+        path: '/',
+        referrer: null,
+        productId: null,
+        category: null,
+        query: null,
+        orderId: null,
+        revenue: null,
+        currency: null,
+        quantity: null,
+        deviceClass: null,
+        country: null,
+        region: null,
+        utmSource: null,
+        props: '{}',
+      },
+    ]);
+    expect((await rowsContaining([old])).map((h) => h.table)).toContain('events');
+    const result = await shop.privacy.retention.run();
+    const anon = result.find((r) => r.dataClass === 'events.anonymous')!;
+    expect(anon.eventsDeleted).toBe(1);
+    expect(anon.eventPurge?.status).toBe('purged');
+    expect(await rowsContaining([old])).toEqual([]);
+    expect(await shop.privacy.purges.pending()).toEqual([]);
   });
 
   it('finds no PostgreSQL column holding a subject id or personal data that no holder covers', async () => {

@@ -236,7 +236,15 @@ function resolve(s: Schema | undefined): Schema | undefined {
 describe('the surface from /openapi.json', () => {
   it('lists the whole API', () => {
     expect(routes.length).toBeGreaterThan(100);
-    for (const must of ['POST /v1/privacy/requests', 'GET /v1/me/export', 'GET /v1/staff/{id}'])
+    for (const must of [
+      'POST /v1/privacy/requests',
+      'GET /v1/me/export',
+      'GET /v1/staff/{id}',
+      // Order records: staff (orders:read) and shopper routes, classified by probing like every other.
+      'GET /v1/orders',
+      'GET /v1/orders/{id}',
+      'GET /v1/me/orders',
+    ])
       expect(routes.map(id)).toContain(must);
   });
 

@@ -8,7 +8,7 @@
  */
 import { sql } from 'kysely';
 import type { EventStore } from '../../storage/ports.ts';
-import { byCountThenKey, inRange, msOf, num, ratio, round, type TimeRange } from './sql.ts';
+import { byCountThenKey, inRange, num, ratio, round, type TimeRange } from './sql.ts';
 
 export type CartParams = { range: TimeRange; limit: number };
 
@@ -35,52 +35,55 @@ export type CartResult = {
 
 export const MAX_SIZE_BUCKET = 10;
 
-const CARTS = (range: TimeRange, ms: ReturnType<typeof msOf>) => sql`
-  ev as (
-    select session_id, subject_id, type, product_id, category, ${ms} as ms,
-      coalesce(quantity, 1) as qty, coalesce(revenue, 0) as value
-    from events where ${inRange(range)} and session_id is not null
-      and type in ('add_to_cart', 'remove_from_cart', 'order_completed')
-  ),
-  carts as (
-    select session_id, min(subject_id) as subject_id,
-      case when max(case when type = 'order_completed' then ms end) > min(case when type = 'add_to_cart' then ms end)
-        then 1 else 0 end as bought,
-      greatest(sum(case when type = 'add_to_cart' then qty when type = 'remove_from_cart' then -qty else 0 end), 0) as size,
-      greatest(sum(case when type = 'add_to_cart' then value when type = 'remove_from_cart' then -value else 0 end), 0) as value
-    from ev group by session_id
-    having sum(case when type = 'add_to_cart' then 1 else 0 end) > 0
-  )`;
+type Row = {
+  kind: string;
+  k: string | null;
+  size: unknown;
+  carts: unknown;
+  shoppers: unknown;
+  bought: unknown;
+  abandoned_value: unknown;
+  size_sum: unknown;
+};
 
 export async function cartQuery(events: EventStore, p: CartParams): Promise<CartResult> {
-  const ctes = CARTS(p.range, msOf(events.dialect));
-  const summary = sql<{
-    carts: unknown;
-    shoppers: unknown;
-    bought: unknown;
-    abandoned_value: unknown;
-    size_sum: unknown;
-  }>`with ${ctes}
-    select count(*) as carts, count(distinct subject_id) as shoppers, sum(bought) as bought,
-      sum(case when bought = 0 then value else 0 end) as abandoned_value, sum(size) as size_sum
-    from carts`.execute(events.db);
-  const sizes = sql<{ size: unknown; carts: unknown; shoppers: unknown }>`with ${ctes}
-    select least(size, ${sql.lit(MAX_SIZE_BUCKET)}) as size, count(*) as carts, count(distinct subject_id) as shoppers
-    from carts group by least(size, ${sql.lit(MAX_SIZE_BUCKET)})`.execute(events.db);
-  const products = sql<{
-    product_id: string;
-    carts: unknown;
-    shoppers: unknown;
-    bought: unknown;
-  }>`with ${ctes}
-    select cp.product_id, count(*) as carts, count(distinct carts.subject_id) as shoppers, sum(carts.bought) as bought
+  // One statement: the cart events of the range and the carts are computed once and every figure is read
+  // from them (four statements each recomputed both).
+  const result = await sql<Row>`
+    with ev as materialized (
+      select session_id, subject_id, type, product_id, category, ts,
+        coalesce(quantity, 1) as qty, coalesce(revenue, 0) as value
+      from events where ${inRange(p.range)} and session_id is not null
+        and type in ('add_to_cart', 'remove_from_cart', 'order_completed')
+    ),
+    carts as materialized (
+      select session_id, min(subject_id) as subject_id,
+        case when max(case when type = 'order_completed' then ts end) > min(case when type = 'add_to_cart' then ts end)
+          then 1 else 0 end as bought,
+        greatest(sum(case when type = 'add_to_cart' then qty when type = 'remove_from_cart' then -qty else 0 end), 0) as size,
+        greatest(sum(case when type = 'add_to_cart' then value when type = 'remove_from_cart' then -value else 0 end), 0) as value
+      from ev group by session_id
+      having sum(case when type = 'add_to_cart' then 1 else 0 end) > 0
+    )
+    select 'summary' as kind, null as k, null as size, count(*) as carts, count(distinct subject_id) as shoppers,
+      sum(bought) as bought, sum(case when bought = 0 then value else 0 end) as abandoned_value, sum(size) as size_sum
+    from carts
+    union all
+    select 'size', null, least(size, ${sql.lit(MAX_SIZE_BUCKET)}), count(*), count(distinct subject_id), null, null, null
+    from carts group by least(size, ${sql.lit(MAX_SIZE_BUCKET)})
+    union all
+    select 'product', cp.product_id, null, count(*), count(distinct carts.subject_id), sum(carts.bought), null, null
     from (select distinct session_id, product_id from ev where type = 'add_to_cart' and product_id is not null) cp
-    join carts on carts.session_id = cp.session_id group by cp.product_id`.execute(events.db);
-  const categories = sql<{ category: string; carts: unknown; shoppers: unknown }>`with ${ctes}
-    select cc.category, count(*) as carts, count(distinct carts.subject_id) as shoppers
+    join carts on carts.session_id = cp.session_id group by cp.product_id
+    union all
+    select 'category', cc.category, null, count(*), count(distinct carts.subject_id), null, null, null
     from (select distinct session_id, category from ev where type = 'add_to_cart' and category is not null) cc
     join carts on carts.session_id = cc.session_id group by cc.category`.execute(events.db);
-  const [s, h, pr, ca] = await Promise.all([summary, sizes, products, categories]);
+  const of = (kind: string) => result.rows.filter((x) => x.kind === kind);
+  const s = { rows: of('summary') };
+  const h = { rows: of('size') };
+  const pr = { rows: of('product').map((x) => ({ ...x, product_id: x.k ?? '' })) };
+  const ca = { rows: of('category').map((x) => ({ ...x, category: x.k ?? '' })) };
   const r = s.rows[0];
   const carts = num(r?.carts);
   const bought = num(r?.bought);

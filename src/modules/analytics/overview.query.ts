@@ -32,15 +32,6 @@ export type OverviewResult = {
 
 export type OverviewParams = { range: TimeRange; compare?: TimeRange };
 
-type Row = {
-  day: unknown;
-  sessions: unknown;
-  shoppers: unknown;
-  converted: unknown;
-  orders: unknown;
-  revenue: unknown;
-};
-
 export function figures(
   sessions: number,
   shoppers: number,
@@ -64,27 +55,70 @@ export function dayLabel(day: number): string {
   return new Date(day * DAY_MS).toISOString().slice(0, 10);
 }
 
+type Row = {
+  day: unknown;
+  g: unknown;
+  sessions: unknown;
+  shoppers: unknown;
+  converted: unknown;
+  orders: unknown;
+  revenue: unknown;
+};
+
 async function period(events: EventStore, range: TimeRange): Promise<OverviewPeriod> {
   const d = events.dialect;
-  // One scan: per-day rows and the period total (distinct counts do not add up across days).
+  const day = dayOf(d, msOf(d));
+  // Distinct counts over millions of events are the cost, so they are taken in two steps: first one row
+  // per (day, session, shopper), a plain GROUP BY (sessions have a handful of events each); then each
+  // figure is a count of groups of those rows, per day and over the period (distinct counts do not add up
+  // across days). Orders (few) are counted apart, by their order id.
   const result = await sql<Row>`
-    select day,
-      count(distinct session_id) as sessions,
-      count(distinct subject_id) as shoppers,
-      count(distinct case when type = 'order_completed' then session_id end) as converted,
-      count(distinct case when type = 'order_completed' then coalesce(order_id, event_id) end) as orders,
-      coalesce(sum(case when type = 'order_completed' then revenue end), 0) as revenue
-    from (
-      select ${dayOf(d, msOf(d))} as day, session_id, subject_id, type, order_id, event_id, revenue
+    with s as (
+      select ${day} as day, session_id, subject_id,
+        max(case when type = 'order_completed' then 1 else 0 end) as conv
       from events where ${inRange(range)}
-    ) e
-    group by grouping sets ((day), ())`.execute(events.db);
+      group by 1, 2, 3
+    ),
+    g as (
+      select day, grouping(day) as all_days, grouping(session_id) as by_subject, max(conv) as conv,
+        case when session_id is null then 0 else 1 end as has_session
+      from s
+      group by grouping sets ((day, session_id), (session_id), (day, subject_id), (subject_id))
+    ),
+    o as (
+      select ${day} as day, coalesce(order_id, event_id) as order_key, sum(revenue) as revenue
+      from events where ${inRange(range)} and type = 'order_completed'
+      group by 1, 2
+    )
+    select day, all_days as g,
+      sum(case when by_subject = 0 then has_session else 0 end) as sessions,
+      sum(by_subject) as shoppers,
+      sum(case when by_subject = 0 then has_session * conv else 0 end) as converted,
+      null as orders, null as revenue
+    from g group by all_days, day
+    union all
+    select day, grouping(day) as g, null, null, null, count(distinct order_key), sum(revenue)
+    from o group by grouping sets ((day), ())`.execute(events.db);
+  const acc = new Map<number | null, [number, number, number, number, number]>();
+  for (const r of result.rows) {
+    const key = num(r.g) === 1 ? null : num(r.day);
+    const a = acc.get(key) ?? [0, 0, 0, 0, 0];
+    if (r.sessions !== null && r.sessions !== undefined) {
+      a[0] = num(r.sessions);
+      a[1] = num(r.shoppers);
+      a[2] = num(r.converted);
+    } else {
+      a[3] = num(r.orders);
+      a[4] = num(r.revenue);
+    }
+    acc.set(key, a);
+  }
   let totals = figures(0, 0, 0, 0, 0);
   const days: OverviewDay[] = [];
-  for (const r of result.rows) {
-    const f = figures(num(r.sessions), num(r.shoppers), num(r.converted), num(r.orders), num(r.revenue));
-    if (r.day === null || r.day === undefined) totals = f;
-    else days.push({ day: dayLabel(num(r.day)), ...f });
+  for (const [key, a] of acc) {
+    const f = figures(...a);
+    if (key === null) totals = f;
+    else days.push({ day: dayLabel(key), ...f });
   }
   days.sort((a, b) => (a.day < b.day ? -1 : 1));
   return { from: range.from, to: range.to, totals, days };
@@ -98,8 +132,8 @@ function change(a: number | null, b: number | null): number | null {
 export async function overviewQuery(events: EventStore, params: OverviewParams): Promise<OverviewResult> {
   const { range } = params;
   const compare = params.compare ?? { from: range.from - (range.to - range.from), to: range.from };
-  const current = await period(events, range);
-  const comparison = await period(events, compare);
+  // Two statements on two connections: while one waits on a single-threaded phase the other runs.
+  const [current, comparison] = await Promise.all([period(events, range), period(events, compare)]);
   const keys = Object.keys(current.totals) as (keyof OverviewFigures)[];
   const delta = Object.fromEntries(
     keys.map((k) => [k, change(current.totals[k], comparison.totals[k])]),

@@ -41,22 +41,23 @@ export async function pathsQuery(events: EventStore, p: PathsParams): Promise<Pa
   const d = events.dialect;
   const fn = p.direction === 'next' ? 'lead' : 'lag';
   const end = p.direction === 'next' ? EXIT : ENTRANCE;
-  const over = sql`over (partition by session_id order by ts, ${bytewise(d, sql.ref('event_id'))})`;
   const cols = Array.from(
     { length: p.depth },
     (_, i) =>
-      sql`coalesce(${sql.raw(fn)}(label, ${sql.lit(i + 1)}) ${over}, ${end}) as ${sql.ref(`n${i + 1}`)}`,
+      sql`coalesce(${sql.raw(fn)}(label, ${sql.lit(i + 1)}) over s, ${end}) as ${sql.ref(`n${i + 1}`)}`,
   );
   const anchorConds = [sql`true`];
   if (p.anchor.type !== undefined) anchorConds.push(sql`type = ${p.anchor.type}`);
   if (p.anchor.path !== undefined) anchorConds.push(sql`path = ${p.anchor.path}`);
   const isAnchor = sql.join(anchorConds, sql` and `);
   const names = Array.from({ length: p.depth }, (_, i) => sql.ref(`n${i + 1}`));
-  // Only sessions that hold the anchor need their steps ordered (the semi-join keeps the window small).
+  // Only sessions that hold the anchor need their steps ordered (the semi-join keeps the window small),
+  // and the window carries only what the result needs: the sort is the cost.
   const result = await sql<Row>`
     with ev as (
-      select session_id, subject_id, event_id, type, path, ts,
-        case when type = 'page_view' and path is not null then path else type end as label
+      select session_id, subject_id, event_id, ts,
+        case when type = 'page_view' and path is not null then path else type end as label,
+        case when ${isAnchor} then 1 else 0 end as anchor
       from events
       where ${inRange(p.range)} and session_id is not null and type <> 'page_leave'
         and session_id in (
@@ -64,10 +65,13 @@ export async function pathsQuery(events: EventStore, p: PathsParams): Promise<Pa
           where ${inRange(p.range)} and session_id is not null and type <> 'page_leave' and ${isAnchor}
         )
     ),
-    w as (select subject_id, type, path, ${sql.join(cols)} from ev)
+    w as (
+      select subject_id, anchor, ${sql.join(cols)} from ev
+      window s as (partition by session_id order by ts, ${bytewise(d, sql.ref('event_id'))})
+    )
     select ${sql.join(names)}, grouping(n1) as g1, grouping(${sql.ref(`n${p.depth}`)}) as gd,
       count(*) as count, count(distinct subject_id) as shoppers
-    from w where ${isAnchor}
+    from w where anchor = 1
     group by grouping sets ((), (n1)${p.depth > 1 ? sql`, (${sql.join(names)})` : sql``})`.execute(events.db);
 
   let anchors = 0;

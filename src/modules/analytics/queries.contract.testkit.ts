@@ -236,5 +236,67 @@ export function describeQueryContract(
         expect(got.reviews).toBeGreaterThan(0);
       }
     });
+
+    // Last, because it appends: its own shoppers, in days after the fixture, so no range above sees them.
+    it('overview, search and cart: null sessions, a session of two shoppers, an order id seen twice', async () => {
+      const day0 = FIXTURE_START + 200 * DAY_MS;
+      const edge = { from: day0, to: day0 + 2 * DAY_MS };
+      let seq = 0;
+      const ev = (
+        subjectId: string,
+        sessionId: string | null,
+        ts: number,
+        type: string,
+        f: Partial<EventRecord> = {},
+      ): EventRecord => ({
+        eventId: `edge-${String(seq++).padStart(3, '0')}`,
+        sourceId: 'src_test',
+        subjectId,
+        anonymousId: subjectId,
+        userId: null,
+        sessionId,
+        type,
+        purpose: 'analytics',
+        consentId: null,
+        ts,
+        receivedAt: ts,
+        path: null,
+        referrer: null,
+        productId: null,
+        category: null,
+        query: null,
+        orderId: null,
+        revenue: null,
+        currency: null,
+        quantity: null,
+        deviceClass: null,
+        country: null,
+        region: null,
+        utmSource: null,
+        props: '{}',
+        ...f,
+      });
+      const h = 3_600_000;
+      const extra = [
+        ev('edge-a', 'edge-s1', day0 + h, 'page_view', { path: '/' }),
+        ev('edge-b', 'edge-s1', day0 + 2 * h, 'search', { query: ' Shoes ', props: '{"resultsCount":3}' }),
+        ev('edge-b', 'edge-s1', day0 + 3 * h, 'add_to_cart', { productId: 'p01', quantity: 2, revenue: 20 }),
+        ev('edge-a', 'edge-s1', day0 + 4 * h, 'order_completed', { orderId: 'edge-o1', revenue: 20 }),
+        ev('edge-a', null, day0 + 5 * h, 'search', { query: 'shoes', props: '{"resultsCount":0}' }),
+        ev('edge-a', null, day0 + 26 * h, 'order_completed', { revenue: 7.5 }),
+        ev('edge-c', 'edge-s2', day0 + 23 * h + 59 * 60_000, 'add_to_cart', { productId: 'p02', revenue: 5 }),
+        ev('edge-c', 'edge-s2', day0 + 24 * h + 60_000, 'order_completed', {
+          orderId: 'edge-o1',
+          revenue: 5,
+        }),
+      ];
+      await events.append(extra);
+      const got = await overviewQuery(events, { range: edge });
+      const want = refOverview(extra, edge);
+      expect(got.current).toEqual(want.current);
+      expect(got.current.totals).toMatchObject({ sessions: 2, shoppers: 3, convertedSessions: 2, orders: 2 });
+      expect(await searchQuery(events, { range: edge, limit: 20 })).toEqual(refSearch(extra, edge, 20));
+      expect(await cartQuery(events, { range: edge, limit: 20 })).toEqual(refCart(extra, edge, 20));
+    });
   });
 }

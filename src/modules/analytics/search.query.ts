@@ -9,7 +9,7 @@
  */
 import { sql } from 'kysely';
 import type { EventStore } from '../../storage/ports.ts';
-import { byCountThenKey, inRange, msOf, num, propNumber, ratio, round, type TimeRange } from './sql.ts';
+import { byCountThenKey, inRange, num, propNumber, ratio, round, type TimeRange } from './sql.ts';
 
 export type SearchParams = { range: TimeRange; limit: number };
 
@@ -71,37 +71,37 @@ type Row = {
 export async function searchQuery(events: EventStore, p: SearchParams): Promise<SearchResult> {
   const d = events.dialect;
   const searchTypes = sql`type in ('search', 'search_click')`;
-  // One statement, one scan of the range: JSON properties are read only for search events.
+  // Search events are a small share of the range: only they are materialised, with their query and JSON
+  // properties; the session figures come from a plain aggregate over the range's (type, ts) columns.
   const result = await sql<Row>`
     with ev as materialized (
-      select session_id, subject_id, type, ${msOf(d)} as ms,
-        case when ${searchTypes} then lower(trim(query)) end as q,
+      select session_id, subject_id, type, ts, lower(trim(query)) as q,
         case when type = 'search' then ${propNumber(d, 'resultsCount')} end as results,
         case when type = 'search_click' then ${propNumber(d, 'position')} end as position
-      from events where ${inRange(p.range)}
+      from events where ${inRange(p.range)} and ${searchTypes}
     ),
     sess as materialized (
       select session_id,
-        max(case when type <> 'page_leave' then ms end) as last_ms,
-        max(case when type = 'add_to_cart' then ms end) as cart_ms,
-        max(case when type = 'order_completed' then ms end) as order_ms
-      from ev where session_id is not null group by session_id
+        max(case when type <> 'page_leave' then ts end) as last_ts,
+        max(case when type = 'add_to_cart' then ts end) as cart_ts,
+        max(case when type = 'order_completed' then ts end) as order_ts
+      from events where ${inRange(p.range)} and session_id is not null group by session_id
     ),
     s as (select * from ev where type = 'search' and q is not null),
     per_q as (
       select s.q, grouping(s.q) as g, count(*) as searches, count(distinct s.subject_id) as shoppers,
         sum(case when s.results = 0 then 1 else 0 end) as zero,
-        sum(case when s.session_id is not null and s.ms >= sess.last_ms then 1 else 0 end) as exits
+        sum(case when s.session_id is not null and s.ts >= sess.last_ts then 1 else 0 end) as exits
       from s left join sess on sess.session_id = s.session_id
       group by grouping sets ((), (s.q))
     ),
     clicked as (select distinct session_id, q from ev where type = 'search_click' and q is not null and session_id is not null),
-    pr as (select session_id, q, min(ms) as first_ms from s where session_id is not null group by session_id, q),
+    pr as (select session_id, q, min(ts) as first_ts from s where session_id is not null group by session_id, q),
     conv as (
       select pr.q, count(*) as pairs,
         sum(case when clicked.session_id is not null then 1 else 0 end) as clicked,
-        sum(case when sess.cart_ms > pr.first_ms then 1 else 0 end) as carted,
-        sum(case when sess.order_ms > pr.first_ms then 1 else 0 end) as purchased
+        sum(case when sess.cart_ts > pr.first_ts then 1 else 0 end) as carted,
+        sum(case when sess.order_ts > pr.first_ts then 1 else 0 end) as purchased
       from pr join sess on sess.session_id = pr.session_id
       left join clicked on clicked.session_id = pr.session_id and clicked.q = pr.q
       group by pr.q
@@ -110,11 +110,11 @@ export async function searchQuery(events: EventStore, p: SearchParams): Promise<
       select q, count(*) as clicks, count(position) as pos_n, sum(position) as pos_sum
       from ev where type = 'search_click' and q is not null group by q
     ),
-    fs as (select session_id, min(ms) as first_ms from s where session_id is not null group by session_id),
+    fs as (select session_id, min(ts) as first_ts from s where session_id is not null group by session_id),
     tot as (
       select count(*) as t_sessions,
-        sum(case when sess.cart_ms > fs.first_ms then 1 else 0 end) as t_carted,
-        sum(case when sess.order_ms > fs.first_ms then 1 else 0 end) as t_purchased
+        sum(case when sess.cart_ts > fs.first_ts then 1 else 0 end) as t_carted,
+        sum(case when sess.order_ts > fs.first_ts then 1 else 0 end) as t_purchased
       from fs join sess on sess.session_id = fs.session_id
     )
     select per_q.*, conv.pairs, conv.clicked, conv.carted, conv.purchased, cl.clicks, cl.pos_n, cl.pos_sum,

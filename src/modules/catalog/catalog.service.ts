@@ -9,6 +9,9 @@ import type { CatalogStore, CategoryRow, ProductRow } from './store.ts';
 
 export type ProductPage = { items: Product[]; nextCursor: string | null };
 
+/** What changed about a product, as change listeners see it. */
+export type ProductChange = { id: string; active: boolean; stock: number };
+
 export type ListOptions = { limit?: number; cursor?: string | undefined };
 
 const DEFAULT_LIMIT = 20;
@@ -89,6 +92,8 @@ export type CatalogServiceDeps = { store: CatalogStore; clock: Clock };
 
 export function createCatalogService(deps: CatalogServiceDeps) {
   const { store, clock } = deps;
+  /** In-process subscribers to product changes (recommendations keep live stock in memory with it). */
+  const changeListeners = new Set<(changed: readonly ProductChange[]) => void>();
 
   const page = async (
     filter: { category?: string | undefined; q?: string | undefined },
@@ -110,7 +115,15 @@ export function createCatalogService(deps: CatalogServiceDeps) {
     async upsertProducts(products: readonly ProductInput[]): Promise<{ upserted: number }> {
       const now = clock.now().getTime();
       await store.upsertProducts(products.map((p) => toProductRow(p, now)));
+      const changed = products.map((p) => ({ id: p.id, active: p.active, stock: p.stock }));
+      for (const listener of changeListeners) listener(changed);
       return { upserted: products.length };
+    },
+
+    /** Calls `listener` after every committed product upsert in this process; returns an unsubscribe. */
+    onProductsChanged(listener: (changed: readonly ProductChange[]) => void): () => void {
+      changeListeners.add(listener);
+      return () => void changeListeners.delete(listener);
     },
 
     async getProduct(id: string): Promise<Product | null> {

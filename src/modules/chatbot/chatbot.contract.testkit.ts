@@ -48,6 +48,70 @@ export function chatbotContract(open: () => Promise<StateStore>) {
     expect(stored.map((m) => m.text).join(' ')).toContain('[email]');
   });
 
+  it('stops verifying after three failed tries in a conversation and hands off once', async () => {
+    const calls: string[] = [];
+    const { service } = await setup({
+      orders: {
+        verify: async ({ orderId, email }) => {
+          calls.push(`${orderId}/${email}`);
+          return null;
+        },
+      },
+    });
+    let conversationId: string | undefined;
+    const ask = async (text: string) => {
+      const r = await service.handleMessage({ conversationId, text, subjectId: null, channel: 'rest' });
+      conversationId = r.conversationId;
+      return r;
+    };
+    for (let i = 1; i <= 2; i++) {
+      await ask(`where is my order ORD-1000${i}`);
+      const r = await ask(`guess${i}@example.com`);
+      expect(r.replies[0]!.text).toMatch(/could not find an order with that number and e-mail/);
+      expect(r.handedOff).toBe(false);
+    }
+    await ask('where is my order ORD-10003');
+    const third = await ask('guess3@example.com');
+    expect(third.replies[0]!.text).toMatch(/could not verify that order/);
+    expect(third.handedOff).toBe(true);
+    expect(third.state).toBe('pending');
+    expect(calls).toHaveLength(3);
+  });
+
+  it('cancels only an order that has not left, with the order id on the hand-off', async () => {
+    const { service, store } = await setup({
+      orders: {
+        verify: async ({ orderId }) =>
+          orderId === 'ORD-22222'
+            ? { orderId, status: 'paid', cancellable: true }
+            : { orderId, status: 'shipped', cancellable: false, carrier: 'JNE', trackingNumber: 'JN1' },
+      },
+    });
+    const shipped = await service.handleMessage({
+      text: 'please cancel order ORD-33333 my email is ana@example.com',
+      subjectId: null,
+      channel: 'rest',
+    });
+    expect(shipped.replies[0]!.text).toBe(
+      'Order ORD-33333 is already shipped, so it can no longer be cancelled here. Ask me about returns if you want to send it back.',
+    );
+    expect(shipped.handedOff).toBe(false);
+    const ok = await service.handleMessage({
+      text: 'please cancel order ORD-22222 my email is ana@example.com',
+      subjectId: null,
+      channel: 'rest',
+    });
+    expect(ok.handedOff).toBe(true);
+    const conv = (await store.getConversation(ok.conversationId))!;
+    expect(conv).toMatchObject({ handoff_reason: 'cancel_order', order_id: 'ORD-22222' });
+    const status = await service.handleMessage({
+      text: '我的订单 ORD-33333 到哪里了？邮箱 ana@example.com',
+      subjectId: null,
+      channel: 'rest',
+    });
+    expect(status.replies[0]!.text).toBe('订单 ORD-33333：已发货。 承运商：JNE，运单号：JN1。');
+  });
+
   it('answers FAQ questions with their source, in the shopper language', async () => {
     const { service } = await setup();
     const r = await service.handleMessage({ text: '退货政策是什么', subjectId: null, channel: 'rest' });

@@ -7,7 +7,14 @@ import type { StateStore } from '../../storage/ports.ts';
 import type { PersonalDataHolder } from '../privacy/index.ts';
 import type { ChannelConfig, MessagingChannel } from './channels.ts';
 import { mountChatbotRoutes, type ChatRateLimit } from './chatbot.routes.ts';
-import { createChatbotService, type ChatbotPorts, type ChatbotService } from './chatbot.service.ts';
+import {
+  CHAT_DELIVER_JOB,
+  createChatbotService,
+  type AddressSealer,
+  type ChatbotPorts,
+  type ChatbotService,
+  type ChatJobs,
+} from './chatbot.service.ts';
 import type { FaqEntry } from './faq.ts';
 import type { LlmConfig } from './llm.ts';
 import { chatbotMigrations, createChatStore } from './store.ts';
@@ -25,6 +32,10 @@ export type ChatbotDeps = {
   clientKey?: (c: Context<AppEnv>) => string;
   /** Outbound HTTP for messaging channels (tests point it at a local server through `baseUrl` instead). */
   fetch?: typeof fetch;
+  /** The jobs/outbox table: agent replies to WhatsApp/Instagram are delivered (and retried) through it. */
+  jobs?: ChatJobs;
+  /** Seals messaging addresses with the key ring; without it agent replies stay in the transcript only. */
+  sealer?: AddressSealer;
 } & ChatbotPorts;
 
 export type ChatbotConfig = {
@@ -55,11 +66,25 @@ export function createChatbotModule(deps: ChatbotDeps, config: ChatbotConfig = {
     rateLimit: _r,
     clientKey: _k,
     fetch: _f,
+    jobs,
+    sealer,
     ...ports
   } = deps;
   const service = createChatbotService(
-    { store, clock, logger, ports, ...(deps.fetch ? { fetch: deps.fetch } : {}) },
-    { ...(config.faq ? { faq: config.faq } : {}), ...(config.llm ? { llm: config.llm } : {}) },
+    {
+      store,
+      clock,
+      logger,
+      ports,
+      ...(deps.fetch ? { fetch: deps.fetch } : {}),
+      ...(jobs ? { jobs } : {}),
+      ...(sealer ? { sealer } : {}),
+    },
+    {
+      ...(config.faq ? { faq: config.faq } : {}),
+      ...(config.llm ? { llm: config.llm } : {}),
+      channels: config.channels,
+    },
   );
   const retentionDays = config.retentionDays ?? DEFAULT_CHAT_RETENTION_DAYS;
   const holder: PersonalDataHolder = {
@@ -73,6 +98,7 @@ export function createChatbotModule(deps: ChatbotDeps, config: ChatbotConfig = {
           store: 'state',
           table: 'chat_conversations',
           subjectColumns: ['subject_id'],
+          personalColumns: ['channel_address'],
           category: 'chat_transcripts',
           purpose: 'Answering your questions and handing you to staff.',
           retention: `${retentionDays} days after the last message, or until erasure.`,
@@ -137,6 +163,7 @@ export function createChatbotModule(deps: ChatbotDeps, config: ChatbotConfig = {
         fetch: deps.fetch,
       }),
     jobs: {
+      [CHAT_DELIVER_JOB]: (payload) => service.deliver(payload),
       'chatbot.retention': async () => {
         const n = await store.purgeOlderThan(clock.now().getTime() - retentionDays * 86_400_000);
         if (n > 0) logger.info({ deleted: n }, 'chat transcripts past retention deleted');

@@ -91,6 +91,7 @@ const Transcript = z
     conversationId: z.string(),
     state: z.string(),
     handoffReason: z.string().nullable(),
+    orderId: z.string().nullable().openapi({ description: 'The verified order the conversation is about.' }),
     messages: z.array(z.object({ role: z.string(), text: z.string(), at: z.string() })),
   })
   .openapi('ChatTranscript');
@@ -226,6 +227,7 @@ export function mountChatbotRoutes(router: Router, deps: ChatRouteDeps): void {
                 lang: z.string(),
                 channel: z.string(),
                 handoffReason: z.string().nullable(),
+                orderId: z.string().nullable(),
                 agentId: z.string().nullable(),
                 updatedAt: z.string(),
               }),
@@ -245,6 +247,7 @@ export function mountChatbotRoutes(router: Router, deps: ChatRouteDeps): void {
             lang: r.lang,
             channel: r.channel,
             handoffReason: r.handoff_reason,
+            orderId: r.order_id,
             agentId: r.agent_id,
             updatedAt: new Date(Number(r.updated_at)).toISOString(),
           })),
@@ -295,7 +298,8 @@ export function mountChatbotRoutes(router: Router, deps: ChatRouteDeps): void {
       method: 'post',
       path: '/v1/chat/conversations/{id}/agent-messages',
       tags: ['chat agents'],
-      summary: 'Reply to the shopper as an agent (claims the conversation if it is pending).',
+      summary:
+        'Reply to the shopper as an agent (claims the conversation if it is pending); on WhatsApp and Instagram the reply is also sent there.',
       middleware: [agent] as const,
       request: {
         params: IdParam,
@@ -306,7 +310,20 @@ export function mountChatbotRoutes(router: Router, deps: ChatRouteDeps): void {
           },
         },
       },
-      responses: { ...json(State), ...errors, 409: err('Owned by another agent') },
+      responses: {
+        ...json(
+          z.object({
+            state: z.string(),
+            messageId: z.string(),
+            delivery: z.enum(['transcript', 'queued', 'unavailable']).openapi({
+              description:
+                'transcript: web/REST shoppers read it there; queued: being sent to WhatsApp/Instagram (retried); unavailable: the channel is not configured.',
+            }),
+          }),
+        ),
+        ...errors,
+        409: err('Owned by another agent'),
+      },
     }),
     async (c) =>
       c.json(
@@ -432,6 +449,8 @@ function mountChannelRoutes(router: Router, deps: ChatRouteDeps): void {
             clientMessageId: `${channel}:${m.messageId}`.slice(0, 200),
             subjectId: null,
             channel,
+            // Kept sealed on the conversation, so an agent's later reply can reach the sender.
+            address: { from: m.from, to: m.to },
           });
           // A redelivery was answered the first time: sending again would show the shopper repeats.
           if (result.replayed) continue;

@@ -8,7 +8,8 @@ import { AppError } from '../../kernel/errors.ts';
 import { newId } from '../../kernel/ids.ts';
 import type { Logger } from '../../kernel/logger.ts';
 import { SHOP_INTENTS, shopTrainingExamples, type ShopIntent } from './dialogue/intents.ts';
-import { intentName, say } from './dialogue/replies.ts';
+import { intentName, say, statusName } from './dialogue/replies.ts';
+import { sendText, type ChannelConfig, type MessagingChannel } from './channels.ts';
 import { createFaqIndex, DEFAULT_FAQ, type FaqEntry, type FaqIndex } from './faq.ts';
 import { createPhraser, type LlmConfig } from './llm.ts';
 import { trainIntentModel, type Candidate, type IntentModel } from './nlu/classifier.ts';
@@ -22,13 +23,21 @@ export type ChatProduct = ProductName & { price: number; currency: string; stock
 /** What the chatbot needs from other modules; each is optional and the bot hands off when one is missing. */
 export type ChatbotPorts = {
   products?: () => Promise<ChatProduct[]>;
-  /** Order status if the order exists and belongs to that e-mail (or to the signed-in subject). */
+  /**
+   * Order status if the order exists and belongs to that e-mail (or to the signed-in subject); null for an
+   * unknown order and for a wrong e-mail alike.
+   */
   orders?: {
-    verify(input: {
-      orderId: string;
-      email: string | null;
-      subjectId: string | null;
-    }): Promise<{ status: string } | null>;
+    verify(input: { orderId: string; email: string | null; subjectId: string | null }): Promise<{
+      status: string;
+      /** The order number as the shop shows it. */
+      orderId?: string;
+      carrier?: string | null;
+      trackingNumber?: string | null;
+      trackingUrl?: string | null;
+      /** False once the order has left the warehouse (or was cancelled or refunded). */
+      cancellable?: boolean;
+    } | null>;
   };
   recommend?: (input: {
     subjectId: string | null;
@@ -64,25 +73,48 @@ export type MessageResult = {
   replayed?: boolean;
 };
 
+/** Seals a messaging address (the platform's sender and the shop's account) for storing, and opens it. */
+export type AddressSealer = { seal(plain: string): string; open(sealed: string): string };
+
+/** The jobs/outbox table, as far as agent-reply delivery needs it. */
+export type ChatJobs = {
+  enqueue(
+    kind: string,
+    payload: unknown,
+    options?: { uniqueKey?: string; maxAttempts?: number },
+  ): Promise<{ id: string; created: boolean }>;
+};
+
 export type ChatbotServiceDeps = {
   store: ChatStore;
   clock: Clock;
   logger: Logger;
   ports: ChatbotPorts;
   fetch?: typeof fetch;
+  /** Agent replies to messaging channels go through the outbox (retries with backoff). */
+  jobs?: ChatJobs;
+  sealer?: AddressSealer;
 };
+
+/** The outbox job that sends one agent message to WhatsApp or Instagram. */
+export const CHAT_DELIVER_JOB = 'chatbot.deliver';
+const DELIVER_MAX_ATTEMPTS = 8;
 export type ChatbotServiceConfig = {
   faq?: FaqEntry[];
   confidence?: number;
   margin?: number;
   /** Optional LLM phrasing of FAQ answers (off when absent). */
   llm?: LlmConfig;
+  /** Messaging channels agent replies are delivered to. */
+  channels?: Partial<Record<MessagingChannel, ChannelConfig>> | undefined;
 };
 
 type Form = { name: 'order_status' | 'cancel_order'; orderId?: string; email?: string; attempts: number };
 
 const FAQ_MIN_SCORE = 2;
 const FORM_MAX_ATTEMPTS = 3;
+/** Failed order verifications per conversation before the bot stops checking and hands off. */
+export const MAX_VERIFY_FAILURES = 3;
 const PRODUCT_CACHE_MS = 5 * 60_000;
 
 export function createChatbotService(deps: ChatbotServiceDeps, config: ChatbotServiceConfig = {}) {
@@ -120,6 +152,7 @@ export function createChatbotService(deps: ChatbotServiceDeps, config: ChatbotSe
       confidence: null,
       client_message_id: null,
       created_at: now(),
+      delivered_at: null,
       ...extra,
     });
   }
@@ -192,25 +225,56 @@ export function createChatbotService(deps: ChatbotServiceDeps, config: ChatbotSe
         done: true,
         handedOff: await handOff(conv, 'orders_unavailable'),
       };
+    // Guessing order numbers or e-mails ends after a few tries: a person takes over instead.
+    if (Number(conv.verify_failures) >= MAX_VERIFY_FAILURES)
+      return {
+        replies: [{ text: say('order_verify_locked', lang) }],
+        done: true,
+        handedOff: await handOff(conv, 'verification_failed'),
+      };
     const found = await ports.orders.verify({
       orderId: form.orderId,
       email: form.email ?? null,
       subjectId: conv.subject_id,
     });
-    if (!found) return { replies: [{ text: say('order_not_verified', lang) }], done: true, handedOff: false };
-    if (form.name === 'cancel_order') {
-      const handedOff = await handOff(conv, 'cancel_order');
-      return {
-        replies: [{ text: say('cancel_order', lang, { order: form.orderId }) }],
-        done: true,
-        handedOff,
-      };
+    if (!found) {
+      conv.verify_failures = await store.addVerifyFailure(conv.id);
+      if (Number(conv.verify_failures) >= MAX_VERIFY_FAILURES)
+        return {
+          replies: [{ text: say('order_verify_locked', lang) }],
+          done: true,
+          handedOff: await handOff(conv, 'verification_failed'),
+        };
+      return { replies: [{ text: say('order_not_verified', lang) }], done: true, handedOff: false };
     }
-    return {
-      replies: [{ text: say('order_status', lang, { order: form.orderId, status: found.status }) }],
-      done: true,
-      handedOff: false,
-    };
+    const order = found.orderId ?? form.orderId;
+    const status = statusName(found.status, lang);
+    await store.updateConversation(conv.id, { order_id: order });
+    conv.order_id = order;
+    if (form.name === 'cancel_order') {
+      if (found.cancellable === false)
+        return {
+          replies: [{ text: say('order_not_cancellable', lang, { order, status }) }],
+          done: true,
+          handedOff: false,
+        };
+      const handedOff = await handOff(conv, 'cancel_order');
+      return { replies: [{ text: say('cancel_order', lang, { order }) }], done: true, handedOff };
+    }
+    let answer = say('order_status', lang, { order, status });
+    if (found.trackingNumber)
+      answer += ` ${
+        found.carrier
+          ? say('order_tracking', lang, { carrier: found.carrier, tracking: found.trackingNumber })
+          : say('order_tracking_number', lang, { tracking: found.trackingNumber })
+      }`;
+    const reply: Reply = found.trackingUrl
+      ? {
+          text: answer,
+          source: { title: found.carrier ?? found.trackingNumber ?? order, url: found.trackingUrl },
+        }
+      : { text: answer };
+    return { replies: [reply], done: true, handedOff: false };
   }
 
   async function faqReply(text: string, lang: Lang): Promise<Reply | null> {
@@ -323,11 +387,20 @@ export function createChatbotService(deps: ChatbotServiceDeps, config: ChatbotSe
     subjectId: string | null;
     channel: ChannelName;
     lang: Lang;
+    address?: { from: string; to: string } | undefined;
   }): Promise<ConversationRow> {
+    // Where agent replies go on a messaging channel, sealed; only with a sealer (never in the clear).
+    const sealed = input.address && deps.sealer ? deps.sealer.seal(JSON.stringify(input.address)) : null;
     if (input.threadId) {
       // Messaging channels have no conversation ids of their own: one sender is one continuing thread.
       const found = await store.getConversation(input.threadId);
-      if (found) return found;
+      if (found) {
+        if (found.channel_address === null && sealed !== null) {
+          await store.updateConversation(found.id, { channel_address: sealed });
+          found.channel_address = sealed;
+        }
+        return found;
+      }
     } else if (input.conversationId) {
       const found = await store.getConversation(input.conversationId);
       if (!found)
@@ -356,6 +429,9 @@ export function createChatbotService(deps: ChatbotServiceDeps, config: ChatbotSe
       csat: null,
       created_at: now(),
       updated_at: now(),
+      order_id: null,
+      verify_failures: 0,
+      channel_address: sealed,
     };
     try {
       await store.insertConversation(row);
@@ -387,6 +463,8 @@ export function createChatbotService(deps: ChatbotServiceDeps, config: ChatbotSe
       clientMessageId?: string | undefined;
       /** A stable conversation id derived from a messaging channel's sender (created on first use). */
       threadId?: string | undefined;
+      /** Messaging channels: the sender and the shop's account, stored sealed for agent replies. */
+      address?: { from: string; to: string } | undefined;
       subjectId: string | null;
       channel: ChannelName;
     }): Promise<MessageResult> {
@@ -526,6 +604,7 @@ export function createChatbotService(deps: ChatbotServiceDeps, config: ChatbotSe
         conversationId,
         state: conv.state,
         handoffReason: conv.handoff_reason,
+        orderId: conv.order_id,
         messages: messages.map((m) => ({
           role: m.role,
           text: m.text,
@@ -563,12 +642,59 @@ export function createChatbotService(deps: ChatbotServiceDeps, config: ChatbotSe
       return { state: conv.state, agentId: conv.agent_id };
     },
 
+    /**
+     * An agent's reply. On WhatsApp and Instagram it is also queued for delivery through the outbox (one
+     * job per message, retried with backoff), since the shopper reads it there, not in the transcript.
+     */
     async agentReply(conversationId: string, agentId: string, text: string) {
       await this.claim(conversationId, agentId);
       const conv = (await store.getConversation(conversationId))!;
-      await record(conv, 'agent', text);
+      const messageId = newId('msg');
+      await record(conv, 'agent', text, { id: messageId });
       await store.updateConversation(conversationId, { updated_at: now() });
-      return { state: conv.state };
+      let delivery: 'transcript' | 'queued' | 'unavailable' = 'transcript';
+      if (conv.channel === 'whatsapp' || conv.channel === 'instagram') {
+        if (deps.jobs && conv.channel_address !== null && config.channels?.[conv.channel]) {
+          await deps.jobs.enqueue(
+            CHAT_DELIVER_JOB,
+            { messageId },
+            { uniqueKey: `chat-deliver:${messageId}`, maxAttempts: DELIVER_MAX_ATTEMPTS },
+          );
+          delivery = 'queued';
+        } else {
+          delivery = 'unavailable';
+          deps.logger.warn(
+            { conversationId, channel: conv.channel },
+            'agent reply cannot be sent: the channel is not configured or the sender address is unknown',
+          );
+        }
+      }
+      return { state: conv.state, messageId, delivery };
+    },
+
+    /**
+     * The outbox job: sends one agent message through the Graph API. A message already delivered is not
+     * sent again; a failure throws, so the job runner retries it with backoff. The text sent is the stored
+     * (redacted) text, the same the transcript shows.
+     */
+    async deliver(payload: unknown): Promise<void> {
+      const messageId =
+        typeof payload === 'object' && payload !== null
+          ? (payload as { messageId?: unknown }).messageId
+          : undefined;
+      if (typeof messageId !== 'string') return;
+      const msg = await store.getMessage(messageId);
+      if (!msg || msg.delivered_at !== null || msg.role !== 'agent') return;
+      const conv = await store.getConversation(msg.conversation_id);
+      if (!conv?.channel_address || (conv.channel !== 'whatsapp' && conv.channel !== 'instagram')) return;
+      const channel: MessagingChannel = conv.channel;
+      const channelConfig = config.channels?.[channel];
+      if (!channelConfig || !deps.sealer)
+        throw new Error(`the ${channel} channel is not configured; the reply waits for a retry`);
+      const address = JSON.parse(deps.sealer.open(conv.channel_address)) as { from: string; to: string };
+      const sent = await sendText(channelConfig, { channel, ...address }, msg.text, deps.fetch);
+      if (!sent.ok) throw new Error(`${channel} send failed: ${sent.status} ${sent.error}`);
+      await store.markDelivered(messageId, now());
     },
 
     async resolve(conversationId: string) {

@@ -26,6 +26,15 @@ export type ConversationRow = {
   csat: Num | null;
   created_at: Num;
   updated_at: Num;
+  /** The order a verified cancel request or status question was about (shown to the agent). */
+  order_id: string | null;
+  /** Failed order verifications in this conversation: after a few, the bot stops trying (no guessing). */
+  verify_failures: Num;
+  /**
+   * Messaging channels: where replies go (the platform's sender and the shop's account), sealed with the
+   * key ring, so agent replies can be sent later without a phone number or account id in the clear.
+   */
+  channel_address: string | null;
 };
 
 export type MessageRow = {
@@ -38,6 +47,8 @@ export type MessageRow = {
   confidence: number | null;
   client_message_id: string | null;
   created_at: Num;
+  /** When an agent's message reached the messaging platform (null: not sent, or not a messaging channel). */
+  delivered_at: Num | null;
 };
 
 export type ChatTables = { chat_conversations: ConversationRow; chat_messages: MessageRow };
@@ -109,6 +120,18 @@ export function chatbotMigrations(store: StateStore): Record<string, Migration> 
           .execute();
       },
     },
+    'chatbot-0002-orders-and-delivery': {
+      async up(db: Kysely<unknown>) {
+        // One column per statement: SQLite adds only one at a time.
+        await db.schema.alterTable('chat_conversations').addColumn('order_id', t.text).execute();
+        await db.schema
+          .alterTable('chat_conversations')
+          .addColumn('verify_failures', t.bigint, (c) => c.notNull().defaultTo(0))
+          .execute();
+        await db.schema.alterTable('chat_conversations').addColumn('channel_address', t.text).execute();
+        await db.schema.alterTable('chat_messages').addColumn('delivered_at', t.ts).execute();
+      },
+    },
   };
 }
 
@@ -143,6 +166,32 @@ export function createChatStore(state: StateStore) {
         .where('conversation_id', '=', conversationId)
         .where('client_message_id', '=', clientMessageId)
         .executeTakeFirst(),
+    getMessage: (id: string) =>
+      db.selectFrom('chat_messages').selectAll().where('id', '=', id).executeTakeFirst(),
+    /** Marks an agent message as sent; false when it already was (a retried delivery sends nothing). */
+    async markDelivered(id: string, at: number): Promise<boolean> {
+      const r = await db
+        .updateTable('chat_messages')
+        .set({ delivered_at: at })
+        .where('id', '=', id)
+        .where('delivered_at', 'is', null)
+        .executeTakeFirst();
+      return Number(r.numUpdatedRows) === 1;
+    },
+    /** Counts one failed order verification; returns the new count. */
+    async addVerifyFailure(id: string): Promise<number> {
+      await db
+        .updateTable('chat_conversations')
+        .set((eb) => ({ verify_failures: eb('verify_failures', '+', 1) }))
+        .where('id', '=', id)
+        .execute();
+      const row = await db
+        .selectFrom('chat_conversations')
+        .select('verify_failures')
+        .where('id', '=', id)
+        .executeTakeFirst();
+      return Number(row?.verify_failures ?? 0);
+    },
     messages: (conversationId: string) =>
       db
         .selectFrom('chat_messages')

@@ -18,7 +18,10 @@ export type ConsentModuleDeps = ConsentDeps & {
   authenticateWriteKey: (key: string) => Promise<{ sourceId: string } | null>;
 };
 
-export type ConsentModuleConfig = ConsentServiceConfig;
+export type ConsentModuleConfig = ConsentServiceConfig & {
+  /** Statistics suppress groups of fewer subjects than this (the shop's k-anonymity, default 10). */
+  kAnonymity?: number;
+};
 
 /**
  * What other modules may ask the ledger: was `purpose` granted for these linked subjects at time `ts`,
@@ -26,6 +29,11 @@ export type ConsentModuleConfig = ConsentServiceConfig;
  */
 export type ConsentReader = {
   stateAt: (subjectIds: readonly string[], purpose: Purpose, ts: number) => Promise<PurposeState>;
+  /**
+   * Makes every decision any process has already recorded visible to the next `stateAt` calls (one round
+   * trip when several processes share the store, nothing otherwise). Ingestion calls it once per request.
+   */
+  sync: () => Promise<void>;
   signalGpc: (
     subjectIds: readonly string[],
     options: { channel: string | null; actor: string },
@@ -48,6 +56,7 @@ export function createConsentModule(
     reader: {
       stateAt: (subjectIds, purpose, ts) => service.stateAt(subjectIds, purpose, ts),
       signalGpc: (subjectIds, options) => service.signalGpc(subjectIds, options),
+      sync: () => service.sync(),
     },
     migrations: consentMigrations(deps.state),
     routes: (router) =>
@@ -57,7 +66,10 @@ export function createConsentModule(
         pseudonymize: deps.pseudonymize,
         authenticateWriteKey: deps.authenticateWriteKey,
         legalBasisOf: (p) => LEGAL_BASIS[p],
+        kAnonymity: config.kAnonymity ?? 10,
+        now: () => deps.clock.now().getTime(),
       }),
     start: () => service.start(),
+    stop: () => service.stop(),
   };
 }

@@ -192,6 +192,63 @@ const currentNoticeRoute = createRoute({
   },
 });
 
+const Day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'a day as YYYY-MM-DD');
+const Nullable = z.number().nullable();
+const GroupSchema = z.object({
+  subjects: Nullable,
+  gpcSubjects: Nullable,
+  gpcShare: Nullable,
+  withdrawals: Nullable,
+  decisions: Nullable,
+  suppressed: z.boolean(),
+  purposes: z.array(
+    z.object({
+      purpose: z.enum(CONSENT_PURPOSES),
+      granted: Nullable,
+      refused: Nullable,
+      optInRate: Nullable,
+      withdrawals: Nullable,
+      suppressed: z.boolean(),
+    }),
+  ),
+});
+const StatsSchema = z
+  .object({
+    from: z.string(),
+    to: z.string(),
+    period: z.enum(['day', 'week']),
+    totals: GroupSchema,
+    series: z.array(GroupSchema.extend({ start: z.string() })),
+    privacy: z.object({ kAnonymity: z.number(), suppressedGroups: z.number() }),
+  })
+  .openapi('ConsentStats');
+
+/** The longest period one statistics request may cover. */
+const MAX_STATS_DAYS = 400;
+
+const statsRoute = createRoute({
+  method: 'get',
+  path: '/v1/consent/stats',
+  tags: ['consent'],
+  summary:
+    'Consent statistics (staff, consent:read): opt-in rate per purpose per day or week, GPC share, withdrawals; groups under k subjects suppressed.',
+  request: {
+    query: z.object({
+      from: Day.optional().openapi({
+        description: 'First day (inclusive, UTC). Default: 29 days before `to`.',
+      }),
+      to: Day.optional().openapi({ description: 'Last day (inclusive, UTC). Default: today.' }),
+      period: z.enum(['day', 'week']).default('day'),
+    }),
+  },
+  responses: {
+    200: { description: 'Statistics', content: { 'application/json': { schema: StatsSchema } } },
+    400: { description: 'Invalid period', content: { 'application/json': { schema: ErrorSchema } } },
+    401: { description: 'Not signed in', content: { 'application/json': { schema: ErrorSchema } } },
+    403: { description: 'Missing consent:read', content: { 'application/json': { schema: ErrorSchema } } },
+  },
+});
+
 function noticeJson(n: Notice) {
   return { version: n.version, texts: n.texts, hashes: n.hashes, hash: n.hash, publishedAt: n.publishedAt };
 }
@@ -222,6 +279,9 @@ export type ConsentRouteDeps = {
   pseudonymize: (namespace: string, value: string) => string;
   authenticateWriteKey: (key: string) => Promise<{ sourceId: string } | null>;
   legalBasisOf: (p: Purpose) => string;
+  /** Groups counted over fewer subjects than this are suppressed in statistics. */
+  kAnonymity: number;
+  now: () => number;
 };
 
 export function consentRoutes(router: Router, deps: ConsentRouteDeps): void {
@@ -266,6 +326,8 @@ export function consentRoutes(router: Router, deps: ConsentRouteDeps): void {
       throw new AppError('invalid_request', 'Name the shopper: send userId or anonymousId.');
     const actor = `source:${source.sourceId}`;
     const gpc = body.gpc === true || body.method === 'gpc' || c.req.header('sec-gpc')?.trim() === '1';
+    // GPC is judged against the ledger: see decisions other processes already answered.
+    if (gpc) await service.sync();
     const gpcRecord = gpc ? await service.signalGpc(subjectIds, { channel: source.sourceId, actor }) : null;
     const purposes: Partial<Record<Purpose, boolean>> = {};
     for (const [p, v] of Object.entries(body.purposes))
@@ -316,8 +378,10 @@ export function consentRoutes(router: Router, deps: ConsentRouteDeps): void {
     if (Object.keys(purposes).length === 0)
       throw new AppError('invalid_request', `State at least one purpose (${CONSENT_PURPOSES.join(', ')}).`);
     // A browser with Global Privacy Control sends Sec-GPC on this request too: recorded as on /v1/consent.
-    if (c.req.header('sec-gpc')?.trim() === '1')
+    if (c.req.header('sec-gpc')?.trim() === '1') {
+      await service.sync();
       await service.signalGpc([principal.subjectId], { channel: 'privacy_centre', actor: 'shopper' });
+    }
     const record = await service.record({
       subjectIds: [principal.subjectId],
       purposes,
@@ -338,6 +402,28 @@ export function consentRoutes(router: Router, deps: ConsentRouteDeps): void {
         'No consent notice is published yet. Publish one with PUT /v1/consent/notices/{version}.',
       );
     return c.json(noticeJson(notice), 200);
+  });
+
+  router.use(statsRoute.path, guards.staff('consent:read'));
+  router.openapi(statsRoute, async (c) => {
+    const q = c.req.valid('query');
+    const DAY = 86_400_000;
+    const toDay = q.to ?? new Date(deps.now()).toISOString().slice(0, 10);
+    const toMs = Date.parse(`${toDay}T00:00:00Z`) + DAY;
+    const fromMs = q.from === undefined ? toMs - 30 * DAY : Date.parse(`${q.from}T00:00:00Z`);
+    // Date.parse rolls 2025-02-31 over into March; a day that does not round-trip is not a real day.
+    const real = (day: string | undefined, ms: number) =>
+      day === undefined || (!Number.isNaN(ms) && new Date(ms).toISOString().slice(0, 10) === day);
+    if (!real(q.to, toMs - DAY) || !real(q.from, fromMs))
+      throw new AppError('invalid_request', 'from and to must be real days (YYYY-MM-DD).');
+    if (fromMs >= toMs)
+      throw new AppError('invalid_request', 'from must be on or before to. Swap the two days.');
+    if ((toMs - fromMs) / DAY > MAX_STATS_DAYS)
+      throw new AppError(
+        'invalid_request',
+        `Ask for at most ${MAX_STATS_DAYS} days at a time; use period=week for long ranges.`,
+      );
+    return c.json(await service.stats({ fromMs, toMs, period: q.period, kAnonymity: deps.kAnonymity }), 200);
   });
 
   router.on('PUT', '/v1/consent/notices/:version', guards.staff('consent:admin'));

@@ -1,12 +1,17 @@
 /**
  * The consent ledger service: records decisions (append-only), publishes versioned notices, answers
  * "was purpose P granted for these subjects at time T, and by which record", and honours GPC.
- * The derived state is cached per subject in memory (LRU) and invalidated on every append.
+ * The derived state is cached per subject in memory (LRU) and invalidated on every append. When several
+ * processes share the state store (PostgreSQL), each append also sends a change notice in its transaction,
+ * and every process drops the subjects it names; a process trusts its cache only while it is listening.
+ * Notices arrive a little after the commit, and not at the same moment in every process, so a caller that
+ * must see every decision already answered elsewhere (ingestion, once per request) first calls `sync()`.
  */
 import type { Clock } from '../../kernel/clock.ts';
 import { canonicalJson, sha256Hex, type Pseudonymizer } from '../../kernel/crypto.ts';
 import { AppError } from '../../kernel/errors.ts';
 import { uuidv7 } from '../../kernel/ids.ts';
+import type { Kysely } from 'kysely';
 import type { StateStore } from '../../storage/ports.ts';
 import {
   compareRecords,
@@ -18,6 +23,7 @@ import {
   type PurposeState,
 } from './ledger.ts';
 import { PURPOSES, SUBJECT_NAMESPACE, type ConsentMethod, type Purpose } from './purposes.ts';
+import { computeConsentStats, type ConsentStats } from './stats.ts';
 import { createConsentStore, type Notice } from './store.ts';
 
 /** The audit log's writer, as the audit module provides it (details are small non-personal scalars). */
@@ -35,6 +41,8 @@ export type ConsentDeps = {
   clock: Clock;
   pseudonymize: Pseudonymizer;
   audit: { record: (entry: AuditEntry) => Promise<void> };
+  /** Told (synchronously, never awaited) whose decisions were just recorded, e.g. so segments follow. */
+  onDecision?: (subjectIds: readonly string[]) => void;
 };
 
 export type ConsentServiceConfig = {
@@ -91,6 +99,13 @@ export function subjectIdsFor(
 
 export type ConsentService = ReturnType<typeof createConsentService>;
 
+/** The change-notice channel of the ledger between processes sharing the state store. */
+export const CONSENT_CHANGES_CHANNEL = 'consent.ledger';
+/** Above this, a notice says "forget everything" instead of naming subjects (bulk imports). */
+const NOTICE_SUBJECT_BYTES = 6_000;
+/** How long `sync()` waits for its marker to come back before it stops trusting the cache altogether. */
+const SYNC_WAIT_MS = 2_000;
+
 export function createConsentService(deps: ConsentDeps, config: ConsentServiceConfig = {}) {
   const store = createConsentStore(deps.state);
   const capacity = Math.max(1, config.cacheSubjects ?? 100_000);
@@ -100,6 +115,62 @@ export function createConsentService(deps: ConsentDeps, config: ConsentServiceCo
   let generation = 0;
   // Decisions are written one at a time so `supersedes` and the per-subject order are never interleaved.
   let writeChain: Promise<unknown> = Promise.resolve();
+  // Alone on the store, every write goes through this process. Sharing it, the cache is only as good as
+  // the notices: trusted while listening, bypassed (read through) before and whenever the connection is lost.
+  const notices = deps.state.notices;
+  let trusted = notices === undefined;
+  let listeners: { stop(): Promise<void> }[] = [];
+  // This process's own channel for sync markers (see `sync`).
+  const syncChannel = `${CONSENT_CHANGES_CHANNEL}.sync.${uuidv7()}`;
+  const markers = new Map<string, () => void>();
+  let syncing: Promise<void> | null = null;
+  let syncQueued: Promise<void> | null = null;
+
+  function forget(subjects: readonly string[] | 'all'): void {
+    generation++;
+    if (subjects === 'all') cache.clear();
+    else for (const s of subjects) cache.delete(s);
+  }
+
+  function onNotice(payload: string): void {
+    forget(payload === '*' ? 'all' : payload.split(','));
+  }
+
+  /** Runs a ledger write whose transaction also carries the change notice for `subjects`. */
+  function announced<T>(
+    subjects: readonly string[] | 'all',
+    write: (alsoInTransaction?: (trx: Kysely<unknown>) => Promise<void>) => Promise<T>,
+  ): Promise<T> {
+    if (!notices) return write();
+    const joined = subjects === 'all' ? '*' : subjects.join(',');
+    const body = Buffer.byteLength(joined) > NOTICE_SUBJECT_BYTES ? '*' : joined;
+    return write((trx) => notices.notify(trx, CONSENT_CHANGES_CHANNEL, body));
+  }
+
+  /**
+   * One sync: commits a marker on this process's own channel and waits for it to arrive. PostgreSQL delivers
+   * notices to a listener in commit order, across channels, so by then every change notice committed before
+   * the marker has been applied to this cache.
+   */
+  async function syncOnce(): Promise<void> {
+    if (!notices || !trusted) return;
+    const nonce = uuidv7();
+    const arrived = new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => resolve(false), SYNC_WAIT_MS);
+      timer.unref();
+      markers.set(nonce, () => {
+        clearTimeout(timer);
+        resolve(true);
+      });
+    });
+    try {
+      await notices.notify(deps.state.db, syncChannel, nonce);
+      // Not back in time: the listener may be stuck; read through until it reports again.
+      if (!(await arrived)) forget('all');
+    } finally {
+      markers.delete(nonce);
+    }
+  }
 
   const serialised = <T>(fn: () => Promise<T>): Promise<T> => {
     const run = writeChain.then(fn, fn);
@@ -109,6 +180,7 @@ export function createConsentService(deps: ConsentDeps, config: ConsentServiceCo
 
   async function ledgerOf(subjectIds: readonly string[]): Promise<ConsentRecord[]> {
     const unique = [...new Set(subjectIds)];
+    if (!trusted) return mergeLedgers([await store.recordsOf(unique)]);
     const missing = unique.filter((s) => !cache.has(s));
     if (missing.length > 0) {
       const gen = generation;
@@ -134,11 +206,11 @@ export function createConsentService(deps: ConsentDeps, config: ConsentServiceCo
   }
 
   async function append(records: ConsentRecord[]): Promise<void> {
-    generation++;
-    for (const r of records) for (const s of r.subjectIds) cache.delete(s);
-    await store.append(records);
-    generation++;
-    for (const r of records) for (const s of r.subjectIds) cache.delete(s);
+    const subjects = [...new Set(records.flatMap((r) => r.subjectIds))];
+    forget(subjects);
+    await announced(subjects, (also) => store.append(records, also));
+    forget(subjects);
+    deps.onDecision?.(subjects);
   }
 
   /** A decision time after every earlier decision of these subjects, so ledger order is never ambiguous. */
@@ -196,6 +268,22 @@ export function createConsentService(deps: ConsentDeps, config: ConsentServiceCo
 
   const service = {
     async start(): Promise<void> {
+      if (notices && listeners.length === 0) {
+        listeners = [
+          await notices.listen(syncChannel, {
+            onNotice: (nonce) => markers.get(nonce)?.(),
+            onListening: () => {},
+          }),
+          await notices.listen(CONSENT_CHANGES_CHANNEL, {
+            onNotice,
+            // Notices may have been missed while not listening: start from an empty cache either way.
+            onListening: (listening) => {
+              forget('all');
+              trusted = listening;
+            },
+          }),
+        ];
+      }
       if ((await store.currentNotice()) === null) {
         await service.publishNotice(DEFAULT_NOTICE_VERSION, DEFAULT_NOTICE_TEXTS, 'system');
       }
@@ -253,6 +341,8 @@ export function createConsentService(deps: ConsentDeps, config: ConsentServiceCo
         if (p !== 'necessary' && typeof v === 'boolean') purposes[p] = v;
       }
       return serialised(async () => {
+        // Placed after every decision already made, in whichever process it was made.
+        await service.sync();
         const ledger = await ledgerOf(input.subjectIds);
         const decidedAt = decisionTime(ledger, input.decidedAt);
         const record: ConsentRecord = {
@@ -293,7 +383,7 @@ export function createConsentService(deps: ConsentDeps, config: ConsentServiceCo
     async stateAt(subjectIds: readonly string[], purpose: Purpose, ts: number): Promise<PurposeState> {
       // Hot path of ingestion (every event of an anonymous shopper): one cached subject needs no merge.
       const only = subjectIds.length === 1 ? subjectIds[0]! : undefined;
-      const cached = only === undefined ? undefined : cache.get(only);
+      const cached = only === undefined || !trusted ? undefined : cache.get(only);
       if (cached !== undefined) {
         cache.delete(only!);
         cache.set(only!, cached);
@@ -303,20 +393,60 @@ export function createConsentService(deps: ConsentDeps, config: ConsentServiceCo
     },
 
     async history(subjectIds: readonly string[]): Promise<ConsentHistory> {
+      await service.sync();
       const records = await ledgerOf(subjectIds);
       return { records, current: currentState(records) };
+    },
+
+    /** Aggregate statistics over the ledger (k-anonymous groups only; see stats.ts). */
+    async stats(options: {
+      fromMs: number;
+      toMs: number;
+      period: 'day' | 'week';
+      kAnonymity: number;
+    }): Promise<ConsentStats> {
+      return computeConsentStats(store.statRecordsBefore(options.toMs), options);
     },
 
     /** Erasure: deletes every decision about these subjects (the only delete the ledger allows). */
     async eraseSubjects(subjectIds: readonly string[]): Promise<number> {
       return serialised(async () => {
-        generation++;
-        for (const s of subjectIds) cache.delete(s);
-        const n = await store.eraseSubjects(subjectIds);
-        cache.clear();
-        generation++;
+        forget(subjectIds);
+        // Decisions naming linked subjects go too: every process forgets everything it cached.
+        const n = await announced('all', (also) => store.eraseSubjects(subjectIds, also));
+        forget('all');
         return n;
       });
+    },
+
+    /**
+     * Makes every decision committed by any process before this call visible to the next reads here. A no-op
+     * when this process owns the store. Concurrent callers share one round trip; a caller that arrives while
+     * one is under way waits for the next, which starts after it arrived.
+     */
+    sync(): Promise<void> {
+      if (!notices || !trusted) return Promise.resolve();
+      if (syncing === null) {
+        syncing = syncOnce().finally(() => {
+          syncing = null;
+        });
+        return syncing;
+      }
+      syncQueued ??= syncing
+        .catch(() => undefined)
+        .then(() => {
+          syncQueued = null;
+          return service.sync();
+        });
+      return syncQueued;
+    },
+
+    /** Stops listening for other processes' changes (graceful shutdown). */
+    async stop(): Promise<void> {
+      const ls = listeners;
+      listeners = [];
+      trusted = notices === undefined;
+      for (const l of ls) await l.stop();
     },
   };
   return service;

@@ -9,6 +9,7 @@ import { columnTypes, tablesOf } from '../../storage/index.ts';
 import type { StateStore } from '../../storage/ports.ts';
 import type { ConsentRecord } from './ledger.ts';
 import type { ConsentMethod, Purpose } from './purposes.ts';
+import type { StatRecord } from './stats.ts';
 
 type Num = number | string | bigint;
 
@@ -123,10 +124,15 @@ export function createConsentStore(store: StateStore) {
   const db = () => tablesOf<ConsentTables>(store);
 
   return {
-    async append(records: readonly ConsentRecord[]): Promise<void> {
+    /** `alsoInTransaction` runs before the commit (change notices to other processes commit with the rows). */
+    async append(
+      records: readonly ConsentRecord[],
+      alsoInTransaction?: (trx: Kysely<unknown>) => Promise<void>,
+    ): Promise<void> {
       if (records.length === 0) return;
       await store.transaction(async (trx) => {
         const tx = trx as Kysely<ConsentTables>;
+        await alsoInTransaction?.(trx);
         await tx
           .insertInto('consent_records')
           .values(
@@ -174,6 +180,42 @@ export function createConsentStore(store: StateStore) {
       return rows.map(toRecord);
     },
 
+    /**
+     * Every decision made before `toMs`, in ledger order, with only the columns statistics read (no
+     * locale, channel or notice). Rows are read in pages so the query never holds one huge result.
+     */
+    async *statRecordsBefore(toMs: number, pageSize = 5_000): AsyncGenerator<StatRecord> {
+      let after: { at: number; id: string } | null = null;
+      for (;;) {
+        let q = db()
+          .selectFrom('consent_records')
+          .select(['consent_id', 'subject_id', 'purposes', 'method', 'decided_at', 'supersedes'])
+          .where('decided_at', '<', toMs);
+        if (after) {
+          const { at, id } = after;
+          q = q.where((eb) =>
+            eb.or([
+              eb('decided_at', '>', at),
+              eb.and([eb('decided_at', '=', at), eb('consent_id', '>', id)]),
+            ]),
+          );
+        }
+        const rows = await q.orderBy('decided_at').orderBy('consent_id').limit(pageSize).execute();
+        for (const r of rows)
+          yield {
+            consentId: r.consent_id,
+            subjectId: r.subject_id,
+            purposes: JSON.parse(r.purposes) as Partial<Record<Purpose, boolean>>,
+            method: r.method,
+            decidedAt: Number(r.decided_at),
+            supersedes: r.supersedes,
+          };
+        if (rows.length < pageSize) return;
+        const lastRow = rows.at(-1)!;
+        after = { at: Number(lastRow.decided_at), id: lastRow.consent_id };
+      }
+    },
+
     async getNotice(version: string): Promise<Notice | null> {
       const row = await db()
         .selectFrom('consent_notices')
@@ -211,10 +253,14 @@ export function createConsentStore(store: StateStore) {
     },
 
     /** Erasure: the one delete the ledger allows. Returns how many decisions went. */
-    async eraseSubjects(subjectIds: readonly string[]): Promise<number> {
+    async eraseSubjects(
+      subjectIds: readonly string[],
+      alsoInTransaction?: (trx: Kysely<unknown>) => Promise<void>,
+    ): Promise<number> {
       if (subjectIds.length === 0) return 0;
       return store.transaction(async (trx) => {
         const tx = trx as Kysely<ConsentTables>;
+        await alsoInTransaction?.(trx);
         const ids = (
           await tx
             .selectFrom('consent_record_subjects')

@@ -11,13 +11,15 @@ import {
 import { ingestRoutes } from './ingest.routes.ts';
 import { ingestMigrations } from './store.ts';
 import { webhookRoutes } from './webhooks.routes.ts';
-import { createWebhookService, type WebhookService } from './webhooks.service.ts';
+import { createWebhookService, type WebhookOrders, type WebhookService } from './webhooks.service.ts';
 import { webhookMigrations } from './webhooks.store.ts';
 
 export type IngestModuleDeps = IngestDeps & {
   guards: Guards;
   /** Seals platform webhook secrets (they must be recoverable to verify HMAC signatures). */
   keyRing: KeyRing;
+  /** The orders module: signed order webhooks also update the order record. */
+  orders?: WebhookOrders;
 };
 export type IngestModuleConfig = IngestConfig & {
   /** How long quarantine rows (diagnostics) are kept, ms. */
@@ -42,7 +44,7 @@ export function createIngestModule(deps: IngestModuleDeps, config: IngestModuleC
     migrations: { ...ingestMigrations(deps.state), ...webhookMigrations(deps.state) },
     routes: (router) => {
       ingestRoutes(router, service, deps.guards);
-      webhookRoutes(router, { webhooks, ingest: service, guards: deps.guards });
+      webhookRoutes(router, { webhooks, ingest: service, guards: deps.guards, orders: deps.orders });
     },
     jobs: {
       [INGEST_QUARANTINE_RETENTION_JOB]: async () => {

@@ -43,6 +43,8 @@ export type IngestConsent = {
     subjectIds: readonly string[],
     options: { channel: string | null; actor: string },
   ): Promise<unknown>;
+  /** Makes decisions recorded by other processes (server mode) visible before this request is judged. */
+  sync?(): Promise<void>;
 };
 
 export type IngestDeps = {
@@ -56,6 +58,16 @@ export type IngestDeps = {
    * It returns the writes as a step of the group commit's state transaction (null: nothing to store).
    */
   vault?: { prepareIdentifiers(subjectId: string, identifiers: Identifiers): StateWrite | null };
+  /**
+   * The profiles module's delivery preferences: the time zone and locale a device reported with an accepted
+   * event, as a step of the group commit's state transaction (null: invalid or unchanged, nothing to write).
+   */
+  preferences?: {
+    preparePreferences(
+      subjectId: string,
+      reported: { timeZone: string | null; locale: string | null },
+    ): StateWrite | null;
+  };
   /**
    * The profiles module's identity graph (identify / alias link a device to a customer): checks what it
    * must now, and returns the link's writes as a step of the group commit's state transaction.
@@ -72,6 +84,11 @@ export type IngestDeps = {
   authenticateWriteKey: (key: string) => Promise<{ sourceId: string } | null>;
   /** Server mode: accepted batches are published here, and workers consume them into the event store. */
   stream?: Stream;
+  /**
+   * Told of every group of events once it is stored (embedded commit, or a worker's stream message). Must
+   * return at once: it runs on the commit path, so anything slow belongs in the listener's own queue.
+   */
+  onStored?: (events: readonly EventRecord[]) => void;
 };
 
 /** One step of the group commit's state-store transaction (vault writes, identity links). */
@@ -88,7 +105,17 @@ export type IngestConfig = {
   consumeStream?: boolean;
   /** How many ids' pseudonyms are kept in memory (each costs an HMAC to recompute). */
   pseudonymCacheSize?: number;
+  /**
+   * How long a write key, once accepted, is trusted without asking the auth module again, ms. A rotated
+   * key's expiry or a deleted source takes effect for tracking requests within this time. 0: every request.
+   */
+  writeKeyCacheMs?: number;
 };
+
+/** Default of `writeKeyCacheMs`: a rotated or deleted key stops working for tracking within a second. */
+export const WRITE_KEY_CACHE_MS = 1_000;
+/** At most this many accepted write keys are remembered (a shop has a handful of sources). */
+const WRITE_KEY_CACHE_ENTRIES = 1_000;
 
 /** The stream subject accepted batches are published on, and the durable that stores them. */
 export const INGEST_SUBJECT = 'ingest.events';
@@ -198,6 +225,7 @@ export function createIngestService(deps: IngestDeps, config: IngestConfig = {})
     const { events, quarantined, drops } = batch.unit;
     if (events.length > 0) await deps.events.append(events);
     await store.recordOnce(message.id, quarantined, drops, deps.clock.now().getTime());
+    if (events.length > 0) deps.onStored?.(events);
   }
 
   const stream = deps.stream;
@@ -212,9 +240,27 @@ export function createIngestService(deps: IngestDeps, config: IngestConfig = {})
           await deps.events.append(group.events);
           // Counters, quarantine, vault writes and identity links of the whole group: one transaction.
           await store.record(group.quarantined, group.drops, group.writes);
+          if (group.events.length > 0) deps.onStored?.(group.events);
         },
   });
   let consumer: { stop(): Promise<void> } | undefined;
+
+  // Accepted write keys only: an unknown key is asked about every time, so guessing cannot fill the cache.
+  // The key itself is public (it is in every page that loads the SDK); the cache holds no secret.
+  const writeKeyCacheMs = Math.max(0, config.writeKeyCacheMs ?? WRITE_KEY_CACHE_MS);
+  const writeKeys = new Map<string, { sourceId: string; until: number }>();
+  async function authenticateWriteKey(key: string): Promise<{ sourceId: string } | null> {
+    const now = performance.now();
+    const hit = writeKeys.get(key);
+    if (hit !== undefined && hit.until > now) return { sourceId: hit.sourceId };
+    const source = await deps.authenticateWriteKey(key);
+    writeKeys.delete(key);
+    if (source !== null && writeKeyCacheMs > 0) {
+      if (writeKeys.size >= WRITE_KEY_CACHE_ENTRIES) writeKeys.delete(writeKeys.keys().next().value!);
+      writeKeys.set(key, { sourceId: source.sourceId, until: now + writeKeyCacheMs });
+    }
+    return source;
+  }
 
   async function ingest(request: IngestRequest): Promise<IngestOutcome> {
     const receivedAt = deps.clock.now().getTime();
@@ -229,6 +275,13 @@ export function createIngestService(deps: IngestDeps, config: IngestConfig = {})
     const pendingWrites: Promise<StateWrite | null>[] = [];
 
     const addDrop = (reason: string) => drops.set(reason, (drops.get(reason) ?? 0) + 1);
+
+    // A decision answered by another API process just before this request must judge its events.
+    if (deps.consent.sync) {
+      await deps.consent.sync().catch((e: unknown) => {
+        throw asUnavailable(e);
+      });
+    }
 
     for (let i = 0; i < request.messages.length; i++) {
       const raw = request.messages[i];
@@ -314,6 +367,18 @@ export function createIngestService(deps: IngestDeps, config: IngestConfig = {})
           if (write) writes.push(write);
         }
       }
+      // Only from events stored under a consented purpose, never from an order kept as strictly necessary.
+      if (
+        deps.preferences &&
+        record.purpose !== 'necessary' &&
+        (ev.context.timeZone !== null || ev.context.locale !== null || ev.type === 'identify')
+      ) {
+        const locale = ev.context.locale ?? (typeof ev.traits.locale === 'string' ? ev.traits.locale : null);
+        const timeZone =
+          ev.context.timeZone ?? (typeof ev.traits.timezone === 'string' ? ev.traits.timezone : null);
+        const write = deps.preferences.preparePreferences(record.subjectId, { timeZone, locale });
+        if (write) writes.push(write);
+      }
       if ((ev.type === 'identify' || ev.type === 'alias') && deps.identity && record.userId !== null) {
         const previousIds = (JSON.parse(record.props) as { previousIds?: string[] }).previousIds ?? [];
         pendingWrites.push(
@@ -358,7 +423,7 @@ export function createIngestService(deps: IngestDeps, config: IngestConfig = {})
     writeKey: string,
     request: Omit<IngestRequest, 'sourceId' | 'gpc'> & { gpc?: boolean },
   ): Promise<IngestOutcome & { sourceId: string }> {
-    const source = await deps.authenticateWriteKey(writeKey);
+    const source = await authenticateWriteKey(writeKey);
     if (source === null) throw badWriteKey();
     const outcome = await ingest({ ...request, sourceId: source.sourceId, gpc: request.gpc ?? false });
     return { ...outcome, sourceId: source.sourceId };
@@ -373,7 +438,7 @@ export function createIngestService(deps: IngestDeps, config: IngestConfig = {})
       return store.deleteQuarantineOlderThan(ts);
     },
     authenticateWriteKey: (key: string) =>
-      deps.authenticateWriteKey(key).catch((e: unknown) => {
+      authenticateWriteKey(key).catch((e: unknown) => {
         throw asUnavailable(e);
       }),
     /** Worker role in server mode: starts consuming the stream into the event store. */

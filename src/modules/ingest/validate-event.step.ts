@@ -32,6 +32,8 @@ export type ValidEvent = {
     referrer: string | null;
     title: string | null;
     locale: string | null;
+    /** IANA zone the device reports (Segment `context.timezone`); the profile keeps it for quiet hours. */
+    timeZone: string | null;
     utmSource: string | null;
     sessionId: string | null;
     gpc: boolean;
@@ -50,6 +52,7 @@ const Text = (max: number) => z.string().max(max);
 const Context = z.object({
   userAgent: Text(1024).optional(),
   locale: Text(35).optional(),
+  timezone: Text(64).optional(),
   sessionId: Id.optional(),
   session_id: Id.optional(),
   gpc: z.boolean().optional(),
@@ -137,6 +140,20 @@ function typeOf(kind: string, event: string | undefined): EventType | 'unknown' 
   }
 }
 
+// Every message of a /v1/batch shares the envelope's context: it is read once per request, not per message.
+const NO_ENVELOPE = Context.safeParse({});
+const envelopes = new WeakMap<object, ReturnType<typeof Context.safeParse>>();
+function envelopeContext(raw: unknown): ReturnType<typeof Context.safeParse> {
+  if (raw === undefined) return NO_ENVELOPE;
+  if (typeof raw !== 'object' || raw === null) return Context.safeParse(raw);
+  let parsed = envelopes.get(raw);
+  if (parsed === undefined) {
+    parsed = Context.safeParse(raw);
+    envelopes.set(raw, parsed);
+  }
+  return parsed;
+}
+
 export function validateEvent(raw: unknown, options: ValidateOptions): StepResult<ValidEvent> {
   if (!isPlainObject(raw)) return quarantine('invalid_event', 'an event must be a JSON object');
   if (jsonDepthExceeds(raw, MAX_DEPTH))
@@ -157,7 +174,7 @@ export function validateEvent(raw: unknown, options: ValidateOptions): StepResul
     return quarantine('unknown_event', 'not a Segment e-commerce spec name or a Candor event type');
 
   // Event context wins over the batch envelope's, field by field.
-  const envelope = Context.safeParse(options.context ?? {});
+  const envelope = envelopeContext(options.context);
   const own = Context.safeParse(m.context ?? {});
   if (!own.success) return quarantine('invalid_event', 'invalid fields: context');
   const ctx = { ...(envelope.success ? envelope.data : {}), ...own.data };
@@ -207,6 +224,7 @@ export function validateEvent(raw: unknown, options: ValidateOptions): StepResul
       referrer: str(page.referrer) ?? str(properties.referrer),
       title: str(page.title) ?? str(properties.title),
       locale: str(ctx.locale),
+      timeZone: str(ctx.timezone),
       utmSource: str(ctx.campaign?.source),
       sessionId: ctx.sessionId ?? ctx.session_id ?? null,
       gpc: ctx.gpc === true,

@@ -8,9 +8,12 @@ import { AppError } from '../../kernel/errors.ts';
 import type { AppEnv, Guards, Router } from '../../kernel/http.ts';
 import type { IngestService } from './ingest.service.ts';
 import {
+  isOrderTopic,
   orderMessageOf,
   SIGNATURE_HEADER,
+  TOPIC_HEADER,
   WEBHOOK_PLATFORMS,
+  type WebhookOrders,
   type WebhookService,
 } from './webhooks.service.ts';
 
@@ -37,7 +40,12 @@ async function rawBody(c: Context<AppEnv>): Promise<Buffer> {
 
 export function webhookRoutes(
   router: Router,
-  deps: { webhooks: WebhookService; ingest: IngestService; guards: Guards },
+  deps: {
+    webhooks: WebhookService;
+    ingest: IngestService;
+    guards: Guards;
+    orders?: WebhookOrders | undefined;
+  },
 ): void {
   for (const platform of WEBHOOK_PLATFORMS) {
     const header = SIGNATURE_HEADER[platform];
@@ -46,7 +54,7 @@ export function webhookRoutes(
       path: `/v1/webhooks/${platform}/orders`,
       tags: ['webhooks'],
       summary: `${platform === 'shopify' ? 'Shopify' : 'WooCommerce'} order webhook → order_completed`,
-      description: `Signed with the source's webhook secret: \`${header}\` = base64 HMAC-SHA256 of the raw body. Idempotent on the platform's order id.`,
+      description: `Signed with the source's webhook secret: \`${header}\` = base64 HMAC-SHA256 of the raw body. Idempotent on the platform's order id. Order topics (\`${TOPIC_HEADER[platform]}\`: ${platform === 'shopify' ? 'orders/create, orders/updated, orders/paid, orders/fulfilled, orders/cancelled, fulfillments/create|update, refunds/create' : 'order.created, order.updated'}) also update the order record.`,
       request: {
         body: {
           content: { 'application/json': { schema: z.record(z.string(), z.unknown()) } },
@@ -91,6 +99,11 @@ export function webhookRoutes(
         // WooCommerce's delivery test posts `webhook_id=N` as a form: signed, but no order.
         return c.json({ success: true as const, accepted: 0, quarantined: 0 }, 200);
       }
+      const topic = c.req.header(TOPIC_HEADER[platform]) ?? null;
+      // The order record first: a failure answers 5xx, so the platform redelivers and nothing is lost.
+      if (deps.orders) await deps.orders.fromPlatform(platform, topic, payload, source.sourceId);
+      if (!isOrderTopic(platform, topic))
+        return c.json({ success: true as const, accepted: 0, quarantined: 0 }, 200);
       const message = orderMessageOf(platform, payload);
       if (message === null)
         throw new AppError(

@@ -20,6 +20,34 @@ export const SIGNATURE_HEADER: Record<WebhookPlatform, string> = {
   woocommerce: 'x-wc-webhook-signature',
 };
 
+/** The header each platform names the delivery's topic in (orders/updated, refunds/create, order.updated, …). */
+export const TOPIC_HEADER: Record<WebhookPlatform, string> = {
+  shopify: 'x-shopify-topic',
+  woocommerce: 'x-wc-webhook-topic',
+};
+
+/**
+ * Topics whose body is a whole order, the only ones that become an `order_completed` event (a fulfilment
+ * or refund body has its own id, which is not an order's). No topic header: a whole order, as before.
+ */
+export function isOrderTopic(platform: WebhookPlatform, topic: string | null): boolean {
+  const t = (topic ?? '').trim().toLowerCase();
+  if (t === '') return true;
+  return platform === 'shopify'
+    ? t.startsWith('orders/') && t !== 'orders/delete'
+    : t.startsWith('order.') && t !== 'order.deleted';
+}
+
+/** The orders module's port: every signed delivery updates the order record (status, carrier, tracking). */
+export type WebhookOrders = {
+  fromPlatform(
+    platform: WebhookPlatform,
+    topic: string | null,
+    payload: unknown,
+    sourceId: string,
+  ): Promise<unknown>;
+};
+
 export type WebhookDeps = { state: StateStore; clock: Clock; keyRing: KeyRing };
 
 /** base64 HMAC-SHA256 of the raw body, as both platforms send it. */

@@ -70,9 +70,16 @@ const CampaignBody = z
     segment: z.string().min(1).max(100).describe('Segment id or key.'),
     channel: z.enum(['email', 'webhook']),
     template: z
-      .object({ subject: Localised, text: Localised })
+      .object({
+        subject: Localised,
+        text: Localised,
+        defaultLocale: z
+          .enum(['en', 'id', 'zh'])
+          .optional()
+          .describe("Language for shoppers whose locale is unknown or missing here (default: the shop's)."),
+      })
       .describe(
-        'Texts in en (required), id, zh; placeholders {{name}}, {{products}}, {{unsubscribe_url}}, {{shop}}.',
+        "Texts in en (required), id, zh, chosen by the shopper's locale; placeholders {{name}}, {{products}}, {{unsubscribe_url}}, {{shop}}.",
       ),
     holdout: z.number().min(0).max(0.5).optional(),
     frequencyCap: z
@@ -226,6 +233,17 @@ export function mountCampaignRoutes(
       });
       return c.json(created as unknown as Record<string, unknown>, 201);
     },
+  );
+  router.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/campaigns',
+      tags: ['marketing'],
+      summary: 'List campaigns, newest first',
+      middleware: [guards.staff('marketing:read')] as const,
+      responses: { 200: ok(z.object({ campaigns: z.array(CampaignSchema) }), 'Campaigns'), ...guarded },
+    }),
+    async (c) => c.json({ campaigns: await campaigns.list() }, 200),
   );
   router.openapi(
     createRoute({

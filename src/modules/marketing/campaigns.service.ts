@@ -44,16 +44,23 @@ const Localised = z.object({
   id: z.string().min(1).max(20_000).optional(),
   zh: z.string().min(1).max(20_000).optional(),
 });
-export const TemplateSchema = z.object({ subject: Localised, text: Localised }).superRefine((t, ctx) => {
-  for (const part of [t.subject, t.text])
-    for (const v of Object.values(part))
-      for (const m of String(v).matchAll(/\{\{\s*([a-z_]+)\s*\}\}/g))
-        if (!(PLACEHOLDERS as readonly string[]).includes(m[1]!))
-          ctx.addIssue({
-            code: 'custom',
-            message: `Unknown placeholder {{${m[1]}}}; use ${PLACEHOLDERS.map((p) => `{{${p}}}`).join(', ')}.`,
-          });
-});
+export const TemplateSchema = z
+  .object({
+    subject: Localised,
+    text: Localised,
+    /** The language for shoppers whose locale is unknown or has no text here (default: the module's). */
+    defaultLocale: z.enum(LOCALES).optional(),
+  })
+  .superRefine((t, ctx) => {
+    for (const part of [t.subject, t.text])
+      for (const v of Object.values(part))
+        for (const m of String(v).matchAll(/\{\{\s*([a-z_]+)\s*\}\}/g))
+          if (!(PLACEHOLDERS as readonly string[]).includes(m[1]!))
+            ctx.addIssue({
+              code: 'custom',
+              message: `Unknown placeholder {{${m[1]}}}; use ${PLACEHOLDERS.map((p) => `{{${p}}}`).join(', ')}.`,
+            });
+  });
 export type Template = z.infer<typeof TemplateSchema>;
 
 export type CampaignInput = {
@@ -95,18 +102,18 @@ export type Campaign = {
   finishedAt: number | null;
 };
 
-export type Contact = {
-  email: string | null;
-  name: string | null;
-  locale: string | null;
-  timeZone: string | null;
-};
+export type Contact = { email: string | null; name: string | null };
+
+/** Delivery preferences the shopper's own devices reported (profiles); null when unknown. */
+export type Preferences = { timeZone: string | null; locale: string | null };
 
 /** What campaigns need from profiles, consent, recommendations and the record of processing. */
 export type CampaignAudience = {
   linked(subjectId: string): Promise<string[]>;
   isPersonalised(subjectIds: readonly string[]): Promise<boolean>;
   consentAt(subjectIds: readonly string[], purpose: string, ts: number): Promise<boolean>;
+  /** Time zone (quiet hours) and locale (template language); no vault read. */
+  preferencesOf(subjectIds: readonly string[]): Promise<Preferences>;
   /** Reads the vault for this purpose only; the reader writes the audit record. */
   contactOf(subjectIds: readonly string[], purpose: string): Promise<Contact | null>;
   /** A product block; `personalised: false` asks for the non-personalised (popular) list. */
@@ -132,6 +139,8 @@ export type CampaignsConfig = {
   /** Base of unsubscribe links, e.g. https://shop.example (the API must be reachable there). */
   publicUrl: string;
   shopName?: string;
+  /** The shop's language for shoppers whose locale is unknown (a campaign may set its own); default en. */
+  defaultLocale?: Locale;
   webhook?: { attempts?: number; backoffMs?: number };
   /** A `sending` row older than this is from a process that died mid-send. */
   leaseMs?: number;
@@ -171,11 +180,41 @@ const POPULAR_HEADING: Record<Locale, string> = {
   zh: '当前热门',
 };
 
-export const pickLocale = (raw: string | null | undefined, template: Template): Locale => {
+/** A BCP 47 tag (`id-ID`, `zh-Hans-CN`, legacy `in`) → one of the template languages, or null. */
+export const localeOf = (raw: string | null | undefined): Locale | null => {
   const l = (raw ?? '').toLowerCase();
-  const want: Locale = l.startsWith('zh') ? 'zh' : l.startsWith('id') || l.startsWith('in') ? 'id' : 'en';
-  return template.subject[want] !== undefined && template.text[want] !== undefined ? want : 'en';
+  return l.startsWith('zh')
+    ? 'zh'
+    : l.startsWith('id') || l.startsWith('in')
+      ? 'id'
+      : l.startsWith('en')
+        ? 'en'
+        : null;
 };
+
+/** The shopper's language when the template has it, else the shop's default, else English. */
+export const pickLocale = (
+  raw: string | null | undefined,
+  template: Template,
+  shopDefault: Locale = 'en',
+): Locale => {
+  const has = (l: Locale) => template.subject[l] !== undefined && template.text[l] !== undefined;
+  const want = localeOf(raw);
+  if (want !== null && has(want)) return want;
+  const fallback = template.defaultLocale ?? shopDefault;
+  return has(fallback) ? fallback : 'en';
+};
+
+/** An IANA zone name Intl accepts, or null (an unknown zone is ignored, never an error at send time). */
+export function validTimeZone(zone: string | null | undefined): string | null {
+  if (!zone) return null;
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: zone });
+    return zone;
+  } catch {
+    return null;
+  }
+}
 
 /** Local hour (0–23) of `ts` in an IANA time zone; an unknown zone falls back to UTC. */
 export function localHour(ts: number, timeZone: string): number {
@@ -348,7 +387,13 @@ export function createCampaignsService(
   }
 
   type Check =
-    | { ok: true; contact: Contact | null; ids: string[]; personalised: boolean }
+    | {
+        ok: true;
+        contact: Contact | null;
+        preferences: Preferences;
+        ids: string[];
+        personalised: boolean;
+      }
     | { ok: false; reason: ExclusionReason | 'quiet_hours' };
 
   async function check(c: Campaign, subjectId: string, holdout: boolean): Promise<Check> {
@@ -361,17 +406,22 @@ export function createCampaignsService(
       (await sentSince(ids, at - c.frequencyCap.days * DAY)) >= c.frequencyCap.count
     )
       return { ok: false, reason: 'frequency_cap' };
+    const none: Preferences = { timeZone: null, locale: null };
     // The hold-out group is never contacted, so its address is never read.
-    if (holdout) return { ok: true, contact: null, ids, personalised: false };
+    if (holdout) return { ok: true, contact: null, preferences: none, ids, personalised: false };
+    // Quiet hours in the shopper's own time zone (the campaign's when unknown), checked before the address
+    // is read: a deferred shopper's vault is not opened until the message can actually go.
+    const preferences = await deps.audience.preferencesOf(ids);
+    const zone = validTimeZone(preferences.timeZone) ?? c.timeZone;
+    if (c.quietHours && inQuietHours(localHour(at, zone), c.quietHours))
+      return { ok: false, reason: 'quiet_hours' };
     const contact = c.channel === 'email' ? await deps.audience.contactOf(ids, c.purpose) : null;
     if (c.channel === 'email' && !contact?.email) return { ok: false, reason: 'no_address' };
-    if (c.quietHours && inQuietHours(localHour(at, contact?.timeZone ?? c.timeZone), c.quietHours))
-      return { ok: false, reason: 'quiet_hours' };
-    return { ok: true, contact, ids, personalised: await deps.audience.isPersonalised(ids) };
+    return { ok: true, contact, preferences, ids, personalised: await deps.audience.isPersonalised(ids) };
   }
 
   async function compose(c: Campaign, row: CampaignSendRow, ok: Extract<Check, { ok: true }>) {
-    const locale = pickLocale(ok.contact?.locale, c.template);
+    const locale = pickLocale(ok.preferences.locale, c.template, config.defaultLocale);
     const token = unsubscribeToken(row.subject_id, c.channel, c.id);
     const categories = c.channel === 'email' ? ['email_address'] : ['pseudonymous_id'];
     // The name and a personalised product block only for shoppers who consented to personalisation.

@@ -20,7 +20,7 @@ import {
 import { createExperimentsService, type ExperimentsService } from './experiments.service.ts';
 import { createLoyaltyService, type LoyaltyConfig, type LoyaltyService } from './loyalty.service.ts';
 import { createMarketingHolder } from './marketing.holder.ts';
-import { mountMarketingRoutes } from './marketing.routes.ts';
+import { mountMarketingRoutes, type MarketingRouteDeps } from './marketing.routes.ts';
 import { marketingMigrations } from './store.ts';
 
 export type MarketingModuleDeps = {
@@ -34,6 +34,8 @@ export type MarketingModuleDeps = {
   /** Segments and campaigns need the event store and the audience (profiles, consent, vault, share log). */
   events?: EventStore;
   audience?: SegmentAudience & CampaignAudience;
+  /** The audit log's writer (staff reads of one shopper's loyalty ledger are recorded). */
+  audit?: MarketingRouteDeps['audit'];
 };
 
 export type MarketingModuleConfig = {
@@ -69,7 +71,11 @@ export function createMarketingModule(
   const segments = audiences
     ? createSegmentsService(
         { state: deps.state, events: audiences.events, clock: deps.clock, audience: audiences.audience },
-        config.segments ?? {},
+        {
+          onError: (err: unknown) =>
+            deps.logger.warn({ err }, 'live segment update failed; the periodic refresh will repair it'),
+          ...config.segments,
+        },
       )
     : undefined;
   const campaigns =
@@ -101,6 +107,7 @@ export function createMarketingModule(
         loyalty,
         guards: deps.guards,
         subjectOf: (who) => deps.subjectOf(who),
+        ...(deps.audit ? { audit: deps.audit } : {}),
       });
       if (segments && campaigns)
         mountCampaignRoutes(router, {
@@ -115,7 +122,8 @@ export function createMarketingModule(
         const r = await loyalty.expire();
         deps.logger.info(r, 'loyalty points expired');
       },
-      // Membership follows new events: every segment is re-evaluated each minute (and on demand).
+      // Membership follows events, traits and consent as they change (segments.noteActivity, wired by the
+      // server); this full re-evaluation is the safety net, and moves shoppers whose behaviour window ended.
       [SEGMENTS_REFRESH_JOB]: async () => {
         const n = (await segments?.refreshAll()) ?? 0;
         deps.logger.debug({ segments: n }, 'segments refreshed');
@@ -128,11 +136,22 @@ export function createMarketingModule(
     },
     schedules: [
       { name: LOYALTY_EXPIRE_JOB, kind: LOYALTY_EXPIRE_JOB, everyMs: 86_400_000 },
-      ...(segments ? [{ name: SEGMENTS_REFRESH_JOB, kind: SEGMENTS_REFRESH_JOB, everyMs: 60_000 }] : []),
+      ...(segments
+        ? [
+            {
+              name: SEGMENTS_REFRESH_JOB,
+              kind: SEGMENTS_REFRESH_JOB,
+              everyMs: config.segments?.fullRefreshEveryMs ?? 10 * 60_000,
+            },
+          ]
+        : []),
       ...(campaigns
         ? [{ name: CAMPAIGNS_RESUME_JOB, kind: CAMPAIGNS_RESUME_JOB, everyMs: 15 * 60_000 }]
         : []),
     ],
-    stop: async () => campaigns?.close(),
+    stop: async () => {
+      await segments?.settled();
+      campaigns?.close();
+    },
   };
 }

@@ -146,6 +146,16 @@ export type MarketingRouteDeps = {
   guards: Guards;
   /** Subject pseudonyms of a shop customer id or device id (the same ones ingestion stores). */
   subjectOf(who: { userId?: string | undefined; anonymousId?: string | undefined }): string;
+  /** Staff reads of one shopper's ledger are personal-data reads: each writes an audit record. */
+  audit?: { record(entry: LoyaltyAuditEntry): Promise<void> };
+};
+
+export type LoyaltyAuditEntry = {
+  action: string;
+  actor: string;
+  target: string;
+  outcome: 'success' | 'failure' | 'denied';
+  details?: Record<string, string | number | boolean | null>;
 };
 
 export function mountMarketingRoutes(router: Router, deps: MarketingRouteDeps): void {
@@ -413,6 +423,46 @@ export function mountMarketingRoutes(router: Router, deps: MarketingRouteDeps): 
       responses: { 200: ok(z.object({ subjects: z.number(), points: z.number() }), 'Expired'), ...guarded },
     }),
     async (c) => c.json(await loyalty.expire(), 200),
+  );
+
+  router.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/loyalty/accounts/{userId}',
+      tags: ['loyalty'],
+      summary: "One shopper's points balance and ledger, newest first (permission loyalty:admin; audited).",
+      middleware: [canLoyalty] as const,
+      request: {
+        params: z.object({ userId: z.string().min(1).max(200).describe('The shop customer id.') }),
+        query: z.object({ limit: z.coerce.number().int().min(1).max(500).default(100) }),
+      },
+      responses: {
+        200: ok(z.object({ balance: z.number(), transactions: z.array(TxnSchema) }), 'Balance and ledger'),
+        ...guarded,
+      },
+    }),
+    async (c) => {
+      const { userId } = c.req.valid('param');
+      const subject = subjectOf({ userId });
+      const principal = c.get('principal');
+      // The pseudonym, never the customer id, goes into the audit log.
+      await deps.audit?.record({
+        action: 'loyalty.account.read',
+        actor:
+          principal?.kind === 'staff'
+            ? `staff:${principal.staffId}`
+            : principal?.kind === 'server_key'
+              ? `key:${principal.keyId}`
+              : 'unknown',
+        target: `subject:${subject}`,
+        outcome: 'success',
+      });
+      const [balance, transactions] = await Promise.all([
+        loyalty.balance(subject),
+        loyalty.history(subject, c.req.valid('query').limit),
+      ]);
+      return c.json({ balance, transactions }, 200);
+    },
   );
 
   router.openapi(

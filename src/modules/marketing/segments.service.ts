@@ -129,6 +129,10 @@ export type SegmentsConfig = {
   kAnonymity?: number;
   /** How far back the event store is scanned for candidate shoppers. */
   universeDays?: number;
+  /** How often every segment is fully re-evaluated (the safety net behind live updates); default 10 min. */
+  fullRefreshEveryMs?: number;
+  /** A background membership update failed (logged by the module; the periodic refresh repairs it). */
+  onError?: (error: unknown) => void;
 };
 
 export const usesProfile = (rule: SegmentRule): boolean =>
@@ -139,6 +143,17 @@ export const usesProfile = (rule: SegmentRule): boolean =>
       : 'not' in rule
         ? usesProfile(rule.not)
         : 'trait' in rule || 'interest' in rule;
+
+/** Subjects per `IN (…)` list: well under every engine's parameter limit. */
+const CHUNK = 500;
+
+/** `undefined` (everyone) → one unrestricted pass; a list → its slices (none when it is empty). */
+function chunksOf(ids: readonly string[] | undefined): (string[] | null)[] {
+  if (ids === undefined) return [null];
+  const out: string[][] = [];
+  for (let i = 0; i < ids.length; i += CHUNK) out.push(ids.slice(i, i + CHUNK));
+  return out;
+}
 
 const toSegment = (r: SegmentRow): Segment => ({
   id: r.id,
@@ -183,28 +198,39 @@ export function createSegmentsService(
   const now = () => deps.clock.now().getTime();
   const k = config.kAnonymity ?? 10;
 
-  async function universe(): Promise<Set<string>> {
+  /**
+   * The shoppers a rule is evaluated over: everyone with an event in the universe window, or — for an
+   * incremental update — only those of `candidates` who have one.
+   */
+  async function universe(candidates?: readonly string[]): Promise<Set<string>> {
     const since = new Date(now() - (config.universeDays ?? 730) * DAY);
-    const rows = await ev
-      .selectFrom('events')
-      .select('subject_id')
-      .distinct()
-      .where('ts', '>=', since)
-      .execute();
-    return new Set(rows.map((r) => r.subject_id));
+    const out = new Set<string>();
+    for (const chunk of chunksOf(candidates)) {
+      let q = ev.selectFrom('events').select('subject_id').distinct().where('ts', '>=', since);
+      if (chunk) q = q.where('subject_id', 'in', chunk);
+      for (const r of await q.execute()) out.add(r.subject_id);
+    }
+    return out;
   }
 
   /** Behaviour, written once as Kysely SQL that runs on DuckDB and PostgreSQL alike. */
-  async function eventCount(rule: Extract<SegmentRule, { event: string }>, all: Set<string>) {
+  async function eventCount(
+    rule: Extract<SegmentRule, { event: string }>,
+    all: Set<string>,
+    restricted: boolean,
+  ) {
     const since = new Date(now() - rule.withinDays * DAY);
-    let q = ev
-      .selectFrom('events')
-      .select(['subject_id', sql<number | bigint>`count(*)`.as('n')])
-      .where('type', '=', rule.event)
-      .where('ts', '>=', since);
-    if (rule.category !== undefined) q = q.where('category', '=', rule.category);
-    const rows = await q.groupBy('subject_id').execute();
-    const counts = new Map(rows.map((r) => [r.subject_id, Number(r.n)]));
+    const counts = new Map<string, number>();
+    for (const chunk of chunksOf(restricted ? [...all] : undefined)) {
+      let q = ev
+        .selectFrom('events')
+        .select(['subject_id', sql<number | bigint>`count(*)`.as('n')])
+        .where('type', '=', rule.event)
+        .where('ts', '>=', since);
+      if (rule.category !== undefined) q = q.where('category', '=', rule.category);
+      if (chunk) q = q.where('subject_id', 'in', chunk);
+      for (const r of await q.groupBy('subject_id').execute()) counts.set(r.subject_id, Number(r.n));
+    }
     const out = new Set<string>();
     for (const s of all) {
       const n = counts.get(s) ?? 0;
@@ -213,45 +239,59 @@ export function createSegmentsService(
     return out;
   }
 
-  async function viewedNotBought(rule: { category: string; withinDays: number }, all: Set<string>) {
+  async function viewedNotBought(
+    rule: { category: string; withinDays: number },
+    all: Set<string>,
+    restricted: boolean,
+  ) {
     const since = new Date(now() - rule.withinDays * DAY);
-    const viewers = await ev
-      .selectFrom('events')
-      .select('subject_id')
-      .distinct()
-      .where('type', '=', 'product_view')
-      .where('category', '=', rule.category)
-      .where('ts', '>=', since)
-      .execute();
-    // Bought = any order of that category, or of a product seen in that category (orders may lack categories).
-    const buyers = await ev
-      .selectFrom('events')
-      .select('subject_id')
-      .distinct()
-      .where('type', '=', 'order_completed')
-      .where((w) =>
-        w.or([
-          w('category', '=', rule.category),
-          w(
-            'product_id',
-            'in',
-            w
-              .selectFrom('events as v')
-              .select('v.product_id')
-              .where('v.type', '=', 'product_view')
-              .where('v.category', '=', rule.category)
-              .where('v.product_id', 'is not', null),
-          ),
-        ]),
-      )
-      .execute();
-    const bought = new Set(buyers.map((r) => r.subject_id));
-    return new Set(viewers.map((r) => r.subject_id).filter((s) => all.has(s) && !bought.has(s)));
+    const viewers = new Set<string>();
+    const bought = new Set<string>();
+    for (const chunk of chunksOf(restricted ? [...all] : undefined)) {
+      let v = ev
+        .selectFrom('events')
+        .select('subject_id')
+        .distinct()
+        .where('type', '=', 'product_view')
+        .where('category', '=', rule.category)
+        .where('ts', '>=', since);
+      if (chunk) v = v.where('subject_id', 'in', chunk);
+      for (const r of await v.execute()) viewers.add(r.subject_id);
+      // Bought = any order of that category, or of a product seen in that category (orders may lack categories).
+      let b = ev
+        .selectFrom('events')
+        .select('subject_id')
+        .distinct()
+        .where('type', '=', 'order_completed')
+        .where((w) =>
+          w.or([
+            w('category', '=', rule.category),
+            w(
+              'product_id',
+              'in',
+              w
+                .selectFrom('events as v')
+                .select('v.product_id')
+                .where('v.type', '=', 'product_view')
+                .where('v.category', '=', rule.category)
+                .where('v.product_id', 'is not', null),
+            ),
+          ]),
+        );
+      if (chunk) b = b.where('subject_id', 'in', chunk);
+      for (const r of await b.execute()) bought.add(r.subject_id);
+    }
+    return new Set([...viewers].filter((s) => all.has(s) && !bought.has(s)));
   }
 
-  /** Evaluates a rule over the candidate shoppers; per-subject lookups are cached for one evaluation. */
-  async function evaluate(rule: SegmentRule): Promise<Set<string>> {
-    const all = await universe();
+  /**
+   * Evaluates a rule over every shopper in the universe, or only over `candidates` (an incremental update:
+   * the answer for each candidate is the same as a full evaluation's). Per-subject lookups are cached for one
+   * evaluation.
+   */
+  async function evaluate(rule: SegmentRule, candidates?: readonly string[]): Promise<Set<string>> {
+    const all = await universe(candidates);
+    const restricted = candidates !== undefined;
     const linked = new Map<string, string[]>();
     const idsOf = async (s: string) => {
       let ids = linked.get(s);
@@ -307,8 +347,8 @@ export function createSegmentsService(
         const tag = r.interest.toLowerCase();
         return filter(async (s) => (await isPersonalised(s)) && (await profileOf(s)).interests.includes(tag));
       }
-      if ('event' in r) return eventCount(r, all);
-      if ('viewedNotBought' in r) return viewedNotBought(r.viewedNotBought, all);
+      if ('event' in r) return eventCount(r, all, restricted);
+      if ('viewedNotBought' in r) return viewedNotBought(r.viewedNotBought, all, restricted);
       const at = now();
       return filter(
         async (s) => (await deps.audience.consentAt(await idsOf(s), r.consent, at)) === r.granted,
@@ -331,9 +371,19 @@ export function createSegmentsService(
     return toSegment(row);
   }
 
+  /**
+   * Membership writes are serialised in this process: a full refresh that evaluated before an incremental
+   * update must not overwrite what the update wrote after it.
+   */
+  let writing: Promise<unknown> = Promise.resolve();
+  const serialised = <T>(work: () => Promise<T>): Promise<T> => {
+    const run = writing.then(work, work);
+    writing = run.catch(() => undefined);
+    return run;
+  };
+
   /** Replaces the stored membership with a fresh evaluation (one transaction: readers never see half). */
-  async function refresh(idOrKey: string): Promise<{ size: number; added: number; removed: number }> {
-    const seg = await get(idOrKey);
+  async function refreshNow(seg: Segment): Promise<{ size: number; added: number; removed: number }> {
     const members = await evaluate(seg.rule);
     const at = now();
     return deps.state.transaction(async (trx) => {
@@ -349,16 +399,16 @@ export function createSegmentsService(
       );
       const gone = [...current].filter((s) => !members.has(s));
       const fresh = [...members].filter((s) => !current.has(s));
-      for (let i = 0; i < gone.length; i += 500)
+      for (let i = 0; i < gone.length; i += CHUNK)
         await t
           .deleteFrom('mkt_segment_members')
           .where('segment_id', '=', seg.id)
-          .where('subject_id', 'in', gone.slice(i, i + 500))
+          .where('subject_id', 'in', gone.slice(i, i + CHUNK))
           .execute();
-      for (let i = 0; i < fresh.length; i += 500)
+      for (let i = 0; i < fresh.length; i += CHUNK)
         await t
           .insertInto('mkt_segment_members')
-          .values(fresh.slice(i, i + 500).map((s) => ({ segment_id: seg.id, subject_id: s, added_at: at })))
+          .values(fresh.slice(i, i + CHUNK).map((s) => ({ segment_id: seg.id, subject_id: s, added_at: at })))
           .execute();
       await t
         .updateTable('mkt_segments')
@@ -367,6 +417,117 @@ export function createSegmentsService(
         .execute();
       return { size: members.size, added: fresh.length, removed: gone.length };
     });
+  }
+
+  async function refresh(idOrKey: string): Promise<{ size: number; added: number; removed: number }> {
+    const seg = await get(idOrKey);
+    return serialised(() => refreshNow(seg));
+  }
+
+  /**
+   * Re-evaluates every segment for these subjects only (their events, traits or consent changed): each one
+   * enters or leaves as a full refresh would put it, and the stored size follows.
+   */
+  async function refreshSubjects(subjectIds: readonly string[]): Promise<{ added: number; removed: number }> {
+    const ids = [...new Set(subjectIds)];
+    if (ids.length === 0) return { added: 0, removed: 0 };
+    return serialised(async () => {
+      const segs = (await db.selectFrom('mkt_segments').selectAll().execute()).map(toSegment);
+      let added = 0;
+      let removed = 0;
+      for (const seg of segs) {
+        const members = await evaluate(seg.rule, ids);
+        const at = now();
+        const r = await deps.state.transaction(async (trx) => {
+          const t = trx as unknown as typeof db;
+          let a = 0;
+          let d = 0;
+          for (const chunk of chunksOf(ids)) {
+            const slice = chunk ?? [];
+            const current = new Set(
+              (
+                await t
+                  .selectFrom('mkt_segment_members')
+                  .select('subject_id')
+                  .where('segment_id', '=', seg.id)
+                  .where('subject_id', 'in', slice)
+                  .execute()
+              ).map((x) => x.subject_id),
+            );
+            const gone = slice.filter((s) => current.has(s) && !members.has(s));
+            const fresh = slice.filter((s) => !current.has(s) && members.has(s));
+            if (gone.length > 0)
+              await t
+                .deleteFrom('mkt_segment_members')
+                .where('segment_id', '=', seg.id)
+                .where('subject_id', 'in', gone)
+                .execute();
+            if (fresh.length > 0)
+              await t
+                .insertInto('mkt_segment_members')
+                .values(fresh.map((s) => ({ segment_id: seg.id, subject_id: s, added_at: at })))
+                .onConflict((oc) => oc.columns(['segment_id', 'subject_id']).doNothing())
+                .execute();
+            a += fresh.length;
+            d += gone.length;
+          }
+          if (a > 0 || d > 0) {
+            const n = await t
+              .selectFrom('mkt_segment_members')
+              .select((e) => e.fn.countAll<number | string>().as('n'))
+              .where('segment_id', '=', seg.id)
+              .executeTakeFirst();
+            await t
+              .updateTable('mkt_segments')
+              .set({ size: Number(n?.n ?? 0) })
+              .where('id', '=', seg.id)
+              .execute();
+          }
+          return { a, d };
+        });
+        added += r.a;
+        removed += r.d;
+      }
+      return { added, removed };
+    });
+  }
+
+  // Live membership: subjects noted by the event, trait and consent hooks are re-evaluated in the
+  // background, in batches (whatever arrived while the previous batch ran), never on the caller's path.
+  const pending = new Set<string>();
+  let draining: Promise<void> | null = null;
+  const BATCH = 2000;
+  async function drain(): Promise<void> {
+    while (pending.size > 0) {
+      const batch: string[] = [];
+      for (const s of pending) {
+        batch.push(s);
+        pending.delete(s);
+        if (batch.length >= BATCH) break;
+      }
+      try {
+        await refreshSubjects(batch);
+      } catch (e) {
+        // The periodic full refresh repairs whatever a failed batch left stale.
+        config.onError?.(e);
+      }
+    }
+  }
+  function noteActivity(subjectIds: Iterable<string>): void {
+    for (const s of subjectIds) pending.add(s);
+    if (draining || pending.size === 0) return;
+    draining = (async () => {
+      // Let the caller (a commit) finish first; then take everything noted meanwhile as one batch.
+      await new Promise((r) => setImmediate(r));
+      await drain();
+    })().finally(() => {
+      draining = null;
+      if (pending.size > 0) noteActivity([]);
+    });
+  }
+  /** Resolves once every subject noted so far has been re-evaluated (tests, shutdown). */
+  async function settled(): Promise<void> {
+    while (draining) await draining;
   }
 
   const estimateOf = (size: number, profileBased: boolean, privileged: boolean): SizeEstimate =>
@@ -378,6 +539,9 @@ export function createSegmentsService(
     evaluate,
     get,
     refresh,
+    refreshSubjects,
+    noteActivity,
+    settled,
 
     async create(input: { key: string; name: string; rule: unknown }): Promise<Segment> {
       const parsed = SegmentRuleSchema.safeParse(input.rule);
@@ -439,7 +603,7 @@ export function createSegmentsService(
 
     async refreshAll(): Promise<number> {
       const rows = await db.selectFrom('mkt_segments').select('id').execute();
-      for (const r of rows) await refresh(r.id);
+      for (const r of rows) await serialised(async () => refreshNow(await get(r.id)));
       return rows.length;
     },
 
@@ -452,13 +616,24 @@ export function createSegmentsService(
         .execute();
     },
 
+    /**
+     * Erasure: after any membership write already under way (which may have read the subject's events
+     * before they were deleted), and with the subject dropped from the live queue, so nothing re-adds it.
+     */
     async eraseSubjects(ids: readonly string[]): Promise<number> {
       if (ids.length === 0) return 0;
-      const r = await db
-        .deleteFrom('mkt_segment_members')
-        .where('subject_id', 'in', [...ids])
-        .executeTakeFirst();
-      return Number(r.numDeletedRows);
+      for (const s of ids) pending.delete(s);
+      return serialised(async () => {
+        let n = 0;
+        for (const chunk of chunksOf(ids)) {
+          const r = await db
+            .deleteFrom('mkt_segment_members')
+            .where('subject_id', 'in', chunk ?? [])
+            .executeTakeFirst();
+          n += Number(r.numDeletedRows);
+        }
+        return n;
+      });
     },
   };
 }

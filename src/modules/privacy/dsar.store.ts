@@ -31,6 +31,8 @@ export type DsarRequest = {
   completedAt: number | null;
   receipt: ErasureReceipt | null;
   note: string | null;
+  /** The language of the request's messages (one-time codes): en, id or zh; null for older requests. */
+  locale: string | null;
 };
 
 export type ErasureTarget = {
@@ -81,6 +83,7 @@ function toRequest(r: DsarRequestRow): DsarRequest {
     completedAt: n(r.completed_at),
     receipt: r.receipt === null ? null : (JSON.parse(r.receipt) as ErasureReceipt),
     note: r.note,
+    locale: r.locale,
   };
 }
 
@@ -103,6 +106,8 @@ export type CreateRequestInput = {
   subject: Subject;
   /** Set when identity is already proven (shopper token, operator at the CLI). */
   verifiedBy?: string;
+  /** The language messages about the request are sent in. */
+  locale?: string;
 };
 
 export type DsarStore = ReturnType<typeof createDsarStore>;
@@ -148,6 +153,7 @@ export function createDsarStore(deps: { state: StateStore; clock: Clock }) {
             completed_at: null,
             receipt: null,
             note: null,
+            locale: input.locale ?? null,
           })
           .execute();
         const ids = new Set([

@@ -1,10 +1,10 @@
 /**
- * Physical purge of erased events. Deleting a shopper's events hides them from every query at once, but
- * the embedded store (DuckDB) keeps their bytes in shared row groups until the file is rewritten
- * (`EventStore.purge`). Each erasure records a pending purge here (request id and times only, no subject
- * data); a purge marks every erasure it covers as purged. Small shops purge inside the erasure, so the
- * receipt says "purged at T"; larger ones leave it to the `events.purge` job, and the receipt says
- * "scheduled by T".
+ * Physical purge of deleted events. Deleting a shopper's events (erasure) or old events (retention) hides
+ * them from every query at once, but the embedded store (DuckDB) keeps their bytes in shared row groups
+ * until the file is rewritten (`EventStore.purge`). Each erasure and each retention run that deleted
+ * events records a pending purge here (the request or run id and times only, no subject data); a purge
+ * marks every deletion it covers as purged. Small shops purge inside the erasure or run, so the receipt
+ * says "purged at T"; larger ones leave it to the `events.purge` job, and the receipt says "scheduled by T".
  */
 import type { Kysely } from 'kysely';
 import type { Migration } from 'kysely/migration';
@@ -97,29 +97,34 @@ export function createEventPurges(
     return r ? toStatus(r) : null;
   };
 
+  const afterDeletion = async (ref: string): Promise<EventPurgeStatus> => {
+    const t = now();
+    // Two periods: the next tick may be up to one period away, and the purge itself takes time.
+    await db
+      .insertInto('event_purges')
+      .values({ request_id: ref, erased_at: t, purge_by: t + 2 * everyMs, purged_at: null })
+      .onConflict((oc) => oc.column('request_id').doNothing())
+      .execute();
+    const current = await status(ref);
+    if (current?.status === 'purged') return current;
+    if ((await deps.events.count()) <= inlineMax) await purgeNow();
+    else await deps.events.compact();
+    return (await status(ref))!;
+  };
+
   return {
     pending,
     purgeNow,
     status,
 
     /**
-     * Called by the erasure once the subject's events are deleted: purges at once on a small shop, else
-     * records the erasure for the next scheduled purge. Idempotent (a resumed erasure calls it again).
+     * Called once events are deleted (an erasure's, under its request id; a retention run's, under the run
+     * id): purges at once on a small shop, else records the deletion for the next scheduled purge.
+     * Idempotent (a resumed erasure calls it again).
      */
-    async afterErasure(requestId: string): Promise<EventPurgeStatus> {
-      const t = now();
-      // Two periods: the next tick may be up to one period away, and the purge itself takes time.
-      await db
-        .insertInto('event_purges')
-        .values({ request_id: requestId, erased_at: t, purge_by: t + 2 * everyMs, purged_at: null })
-        .onConflict((oc) => oc.column('request_id').doNothing())
-        .execute();
-      const current = await status(requestId);
-      if (current?.status === 'purged') return current;
-      if ((await deps.events.count()) <= inlineMax) await purgeNow();
-      else await deps.events.compact();
-      return (await status(requestId))!;
-    },
+    afterDeletion,
+    /** An erasure's deletion (see afterDeletion). */
+    afterErasure: afterDeletion,
 
     /** The scheduled job: purges only when some erasure is still waiting for it. */
     async runScheduled(): Promise<{ purged: number }> {

@@ -3,6 +3,7 @@ import type { Guards } from '../../kernel/http.ts';
 import type { Logger } from '../../kernel/logger.ts';
 import type { CandorModule } from '../../kernel/module.ts';
 import type { EventStore, Jobs, StateStore } from '../../storage/ports.ts';
+import { createEmailCodeSender, type CodeEmailChannel } from './code-delivery.ts';
 import type { HolderRegistry, Subject } from './holder.ts';
 import { createEventStoreHolder } from './event-store.holder.ts';
 import { EVENTS_PURGE_EVERY_MS, EVENTS_PURGE_JOB, type EventPurges } from './event-purge.ts';
@@ -34,6 +35,11 @@ export type PrivacyModuleDeps = {
   /** Every pseudonym linked to this one (the profiles identity graph). */
   resolveSubject(subjectId: string): Promise<Subject>;
   findSubjectByEmail(email: string): Promise<Subject | null>;
+  /**
+   * How one-time codes reach shoppers: an e-mail channel (the vault's address + an SMTP relay), or any
+   * other sender. Without either, the by-e-mail routes answer 503 and name what to configure.
+   */
+  codeEmail?: CodeEmailChannel;
   sendCode?: CodeSender;
 };
 
@@ -42,6 +48,8 @@ export type PrivacyModuleConfig = {
   codeSecret: string;
   /** Who the controller is, for the record of processing (the shop's name or URL). */
   controller: string;
+  /** How the shop is named in messages to shoppers (verification codes). */
+  shopName?: string;
   retentionEveryMs?: number;
 };
 
@@ -51,6 +59,8 @@ export type PrivacyModule = CandorModule & {
   readonly retention: RetentionService;
   /** The personal-data holders of every module (export and erasure walk it; the coverage test checks it). */
   readonly registry: HolderRegistry;
+  /** Physical purges of deleted events: pending ones, their state, the scheduled run. */
+  readonly purges: EventPurges;
 };
 
 export const PRIVACY_ERASE_JOB = 'privacy.erase_resume';
@@ -68,7 +78,17 @@ export function createPrivacyModule(deps: PrivacyModuleDeps, config: PrivacyModu
     clock: deps.clock,
     registry: deps.registry,
     logger: deps.logger,
+    purges: deps.purges,
   });
+  const sendCode =
+    deps.sendCode ??
+    (deps.codeEmail
+      ? createEmailCodeSender(deps.codeEmail, {
+          audit: deps.audit,
+          shopName: config.shopName ?? config.controller,
+          now: () => deps.clock.now().getTime(),
+        })
+      : undefined);
   const service = createPrivacyService(
     {
       state: deps.state,
@@ -76,7 +96,7 @@ export function createPrivacyModule(deps: PrivacyModuleDeps, config: PrivacyModu
       logger: deps.logger,
       audit: deps.audit,
       runners: deps.runners,
-      sendCode: deps.sendCode,
+      sendCode,
       findSubjectByEmail: (email) => deps.findSubjectByEmail(email),
     },
     { codeSecret: config.codeSecret },
@@ -87,6 +107,7 @@ export function createPrivacyModule(deps: PrivacyModuleDeps, config: PrivacyModu
   return {
     name: 'privacy',
     registry: deps.registry,
+    purges: deps.purges,
     service,
     processing,
     retention,
@@ -99,6 +120,7 @@ export function createPrivacyModule(deps: PrivacyModuleDeps, config: PrivacyModu
         guards: deps.guards,
         resolveSubject: (id) => deps.resolveSubject(id),
         controller: config.controller,
+        eventPurgeOf: (requestId) => deps.purges.status(requestId),
       }),
     jobs: {
       // Erasures interrupted by a crash or a failing target (a processor's webhook) are finished here.
@@ -122,6 +144,10 @@ export function createPrivacyModule(deps: PrivacyModuleDeps, config: PrivacyModu
         everyMs: config.retentionEveryMs ?? 24 * 60 * 60 * 1000,
       },
     ],
+    // Codes still on their way to a relay are delivered before the process exits.
+    async stop() {
+      await service.settle();
+    },
     async start() {
       // An erasure cut short by a crash resumes as soon as the process is back, not at the next schedule tick.
       if ((await service.dsar.unfinished()).length > 0)

@@ -9,7 +9,8 @@ import { AppError } from '../../kernel/errors.ts';
 import type { AppEnv, Guards, Router } from '../../kernel/http.ts';
 import type { Subject } from './holder.ts';
 import { JURISDICTIONS, type Jurisdiction } from './jurisdictions.ts';
-import { buildNotice, pickLocale } from './notice.ts';
+import type { EventPurgeStatus } from './event-purge.ts';
+import { buildNotice, NOTICE_LOCALES, pickLocale } from './notice.ts';
 import type { PrivacyService } from './privacy.service.ts';
 import type { ProcessingService } from './processing.service.ts';
 import { RETENTION_CLASSES, type RetentionService } from './retention.service.ts';
@@ -90,8 +91,29 @@ const RequestSchema = z
     completedAt: z.number().int().nullable(),
     receipt: ReceiptSchema.nullable(),
     note: z.string().nullable(),
+    locale: z.string().nullable(),
   })
   .openapi('PrivacyRequest');
+const EventPurgeSchema = z
+  .discriminatedUnion('status', [
+    z.object({ status: z.literal('purged'), purgedAt: z.number().int() }),
+    z.object({ status: z.literal('scheduled'), purgeBy: z.number().int() }),
+  ])
+  .openapi('EventPurgeStatus', {
+    description:
+      'Where the physical purge of the erased events stands now (the receipt records it as it was when signed)',
+  });
+const ByEmailBody = z.object({
+  email: z.string().email().max(320),
+  kind: z.enum(['export', 'erase']),
+  jurisdiction: JurisdictionSchema,
+  locale: z
+    .enum(NOTICE_LOCALES)
+    .optional()
+    .openapi({ description: 'Language of the code message; from Accept-Language when absent' }),
+});
+const NO_CHANNEL =
+  'No code channel: the operator has to set CANDOR_SMTP_URL and CANDOR_SMTP_FROM (error.details.configure)';
 const ExportSchema = z.record(z.string(), z.unknown()).openapi('PersonalDataExport', {
   description: 'Everything held about the shopper; see the export section of the privacy guide.',
 });
@@ -104,6 +126,8 @@ export type PrivacyRouteDeps = {
   guards: Guards;
   resolveSubject(subjectId: string): Promise<Subject>;
   controller: string;
+  /** The current physical-purge state of an erasure's events, null when it has none (yet). */
+  eventPurgeOf(requestId: string): Promise<EventPurgeStatus | null>;
 };
 
 function shopperOf(c: Context<AppEnv>): { subjectId: string } {
@@ -271,33 +295,27 @@ export function mountPrivacyRoutes(router: Router, deps: PrivacyRouteDeps): void
       summary:
         'Request an export or erasure by e-mail address; a one-time code is sent to the shopper (write key)',
       middleware: [guards.writeKey] as const,
-      request: {
-        body: {
-          required: true,
-          content: {
-            'application/json': {
-              schema: z.object({
-                email: z.string().email().max(320),
-                kind: z.enum(['export', 'erase']),
-                jurisdiction: JurisdictionSchema,
-              }),
-            },
-          },
-        },
-      },
+      request: { body: { required: true, content: { 'application/json': { schema: ByEmailBody } } } },
       responses: {
         202: json(
-          'Accepted; if the address is known a code was sent to it',
+          'Accepted; if the address is known a code is on its way to it (the answer is the same either way)',
           z.object({ requestId: z.string() }),
         ),
         400: err('Invalid body'),
         401: err('No write key'),
-        503: err('No code channel configured'),
+        503: err(NO_CHANNEL),
       },
     }),
     async (c) => {
       const body = c.req.valid('json');
-      return c.json(await service.requestByEmail({ ...body, actor: { kind: 'anonymous' } }), 202);
+      return c.json(
+        await service.requestByEmail({
+          ...body,
+          locale: body.locale ?? pickLocale(c.req.header('accept-language')),
+          actor: { kind: 'anonymous' },
+        }),
+        202,
+      );
     },
   );
 
@@ -373,36 +391,28 @@ export function mountPrivacyRoutes(router: Router, deps: PrivacyRouteDeps): void
       summary:
         'Enter a request received by mail or phone; the shopper gets a code to verify it (dsar:manage)',
       middleware: [dsar] as const,
-      request: {
-        body: {
-          required: true,
-          content: {
-            'application/json': {
-              schema: z.object({
-                email: z.string().email().max(320),
-                kind: z.enum(['export', 'erase']),
-                jurisdiction: JurisdictionSchema,
-              }),
-            },
-          },
-        },
-      },
+      request: { body: { required: true, content: { 'application/json': { schema: ByEmailBody } } } },
       responses: {
         202: json('Created', z.object({ requestId: z.string() })),
         400: err('Invalid body'),
         401: err('Not signed in'),
         403: err('Missing dsar:manage'),
-        503: err('No code channel'),
+        503: err(
+          `${NO_CHANNEL}, or the relay did not take the message (the request is kept; resend the code)`,
+        ),
       },
     }),
-    async (c) =>
-      c.json(
+    async (c) => {
+      const body = c.req.valid('json');
+      return c.json(
         await service.requestByEmail({
-          ...c.req.valid('json'),
+          ...body,
+          locale: body.locale ?? pickLocale(c.req.header('accept-language')),
           actor: { kind: 'staff', staffId: staffOf(c) },
         }),
         202,
-      ),
+      );
+    },
   );
 
   router.openapi(
@@ -414,7 +424,14 @@ export function mountPrivacyRoutes(router: Router, deps: PrivacyRouteDeps): void
       middleware: [dsar] as const,
       request: { params: IdParam },
       responses: {
-        200: json('The request', z.object({ request: RequestSchema, targets: z.array(TargetSchema) })),
+        200: json(
+          'The request',
+          z.object({
+            request: RequestSchema,
+            targets: z.array(TargetSchema),
+            eventPurge: EventPurgeSchema.nullable(),
+          }),
+        ),
         401: err('Not signed in'),
         403: err('Missing dsar:manage'),
         404: err('No such request'),
@@ -423,7 +440,11 @@ export function mountPrivacyRoutes(router: Router, deps: PrivacyRouteDeps): void
     async (c) => {
       const { id } = c.req.valid('param');
       return c.json(
-        { request: await service.dsar.require(id), targets: await service.dsar.targets(id) },
+        {
+          request: await service.dsar.require(id),
+          targets: await service.dsar.targets(id),
+          eventPurge: await deps.eventPurgeOf(id),
+        },
         200,
       );
     },
@@ -499,6 +520,7 @@ export function mountPrivacyRoutes(router: Router, deps: PrivacyRouteDeps): void
         403: err('Missing dsar:manage'),
         404: err('No such request'),
         409: err('Needs no code'),
+        503: err(`${NO_CHANNEL}, or the relay did not take the message`),
       },
     }),
     async (c) => {

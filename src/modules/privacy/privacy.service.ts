@@ -16,9 +16,17 @@ import {
 } from './dsar.store.ts';
 import { subjectIdsOf, type Subject } from './holder.ts';
 import type { Jurisdiction } from './jurisdictions.ts';
+import { isNoticeLocale, type NoticeLocale } from './notice.ts';
 import { privacyDb } from './store.ts';
 import type { ExportBundle } from './tar.ts';
-import { CODE_MAX_ATTEMPTS, CODE_TTL_MS, checkCode, codeHash, newCode } from './verification.ts';
+import {
+  CODE_MAX_ATTEMPTS,
+  CODE_SENDS_PER_HOUR,
+  CODE_TTL_MS,
+  checkCode,
+  codeHash,
+  newCode,
+} from './verification.ts';
 
 /** What the privacy module records in the audit log (structurally the audit module's AuditWriter). */
 export type AuditRecorder = {
@@ -52,7 +60,20 @@ export type CodeSender = (delivery: {
   subject: Subject;
   code: string;
   expiresAt: number;
+  /** The language the shopper made the request in. */
+  locale: NoticeLocale;
 }) => Promise<void>;
+
+/** The answer when no channel can carry a code: says what the operator has to configure. */
+export function noCodeChannel(): AppError {
+  return new AppError(
+    'unavailable',
+    'This shop cannot send verification codes yet: its operator has to configure an e-mail relay ' +
+      '(CANDOR_SMTP_URL, e.g. smtp://user:password@relay.example:587, and CANDOR_SMTP_FROM). Until then, sign in ' +
+      'to the shop and use its privacy centre, or ask the shop to handle the request from its privacy queue.',
+    { details: { reason: 'no_code_channel', configure: ['CANDOR_SMTP_URL', 'CANDOR_SMTP_FROM'] } },
+  );
+}
 
 export type PrivacyServiceDeps = {
   state: StateStore;
@@ -104,17 +125,15 @@ export function createPrivacyService(deps: PrivacyServiceDeps, config: PrivacySe
       details,
     });
 
-  const issueCode = async (request: DsarRequest, subject: Subject): Promise<void> => {
-    if (!deps.sendCode) {
-      throw new AppError(
-        'unavailable',
-        'No verification-code channel is configured on this server; ask the shop to handle the request from its privacy queue.',
-      );
-    }
+  /** Deliveries started for anonymous requests and not yet finished (awaited on shutdown). */
+  const inFlight = new Set<Promise<void>>();
+
+  /** Stores a fresh code's HMAC for the request (replacing an earlier code) and returns the code. */
+  const storeCode = async (requestId: string): Promise<{ code: string; expiresAt: number }> => {
     const code = newCode();
     const expiresAt = now() + CODE_TTL_MS;
     const values = {
-      code_hash: codeHash(config.codeSecret, request.id, code),
+      code_hash: codeHash(config.codeSecret, requestId, code),
       expires_at: expiresAt,
       attempts: 0,
       max_attempts: CODE_MAX_ATTEMPTS,
@@ -122,10 +141,61 @@ export function createPrivacyService(deps: PrivacyServiceDeps, config: PrivacySe
     };
     await db
       .insertInto('dsar_verifications')
-      .values({ request_id: request.id, ...values })
+      .values({ request_id: requestId, ...values })
       .onConflict((oc) => oc.column('request_id').doUpdateSet(values))
       .execute();
-    await deps.sendCode({ requestId: request.id, subject, code, expiresAt });
+    return { code, expiresAt };
+  };
+
+  /** Codes sent to this person in the last hour by requests from the public form (the mailbox-flooding guard). */
+  const recentCodeRequests = async (subject: Subject): Promise<number> => {
+    const ids = subjectIdsOf(subject);
+    if (ids.length === 0) return 0;
+    const rows = await db
+      .selectFrom('dsar_requests')
+      .innerJoin('dsar_request_subjects', 'dsar_request_subjects.request_id', 'dsar_requests.id')
+      .select('dsar_requests.id')
+      .distinct()
+      .where('dsar_request_subjects.subject_id', 'in', ids)
+      .where('dsar_requests.channel', '=', 'code')
+      .where('dsar_requests.received_at', '>', now() - 60 * 60 * 1000)
+      .execute();
+    return rows.length;
+  };
+
+  /** The request's language, as stored at creation. */
+  const localeOf = (request: DsarRequest): NoticeLocale =>
+    isNoticeLocale(request.locale) ? request.locale : 'en';
+
+  const deliver = async (request: DsarRequest, subject: Subject, code: string, expiresAt: number) => {
+    if (!deps.sendCode) throw noCodeChannel();
+    await deps.sendCode({ requestId: request.id, subject, code, expiresAt, locale: localeOf(request) });
+  };
+
+  /** A delivery failure as it may be logged and shown to staff: no address, no relay text. */
+  const failureText = (e: unknown): string =>
+    e instanceof Error && (e.name === 'MailError' || e.name === 'AppError')
+      ? e.message.slice(0, 300)
+      : `delivery failed (${e instanceof Error ? e.name : typeof e})`;
+
+  /**
+   * Sends a code without the caller waiting for it: the answer to the public form must not depend on
+   * whether a message went out (its timing or a relay failure would tell who shops here). A failure is
+   * logged without the address and noted on the request, so staff can resend from the queue.
+   */
+  const deliverInBackground = (request: DsarRequest, subject: Subject, code: string, expiresAt: number) => {
+    const p = deliver(request, subject, code, expiresAt)
+      .catch(async (e: unknown) => {
+        const reason = failureText(e);
+        deps.logger.warn({ requestId: request.id, reason }, 'verification code not delivered');
+        await dsar
+          .setStatus(request.id, 'awaiting_verification', {
+            note: `The verification code could not be sent (${reason}). Resend it from the privacy queue.`,
+          })
+          .catch(() => undefined);
+      })
+      .finally(() => inFlight.delete(p));
+    inFlight.add(p);
   };
 
   const runExport = async (request: DsarRequest, subject: Subject, actor: Actor): Promise<ExportBundle> => {
@@ -234,16 +304,43 @@ export function createPrivacyService(deps: PrivacyServiceDeps, config: PrivacySe
       kind: DsarKind;
       jurisdiction: Jurisdiction;
       actor: Actor;
+      locale?: NoticeLocale;
     }): Promise<{ requestId: string }> {
+      // Decided before the address is looked up, so a missing channel answers the same for every address.
+      if (!deps.sendCode) throw noCodeChannel();
       const subject = await deps.findSubjectByEmail(input.email);
       const request = await dsar.create({
         kind: input.kind,
         jurisdiction: input.jurisdiction,
         channel: input.actor.kind === 'staff' ? 'staff' : 'code',
         subject: subject ?? { subjectIds: [] },
+        locale: input.locale ?? 'en',
       });
-      if (subject) await issueCode(request, subject);
-      else await dsar.setStatus(request.id, 'awaiting_verification', { note: 'no matching shopper' });
+      // An unknown address gets a code too, one that is never sent: wrong guesses then count, expire and
+      // lock exactly as they do for a known address.
+      const { code, expiresAt } = await storeCode(request.id);
+      if (!subject) {
+        await dsar.setStatus(request.id, 'awaiting_verification', { note: 'no matching shopper' });
+      } else if (input.actor.kind === 'staff') {
+        // Staff may learn that the address is known (they can look the shopper up), and should see a failure.
+        try {
+          await deliver(request, subject, code, expiresAt);
+        } catch (e) {
+          throw new AppError(
+            'unavailable',
+            `Request ${request.id} was recorded but its code could not be sent: ${failureText(e)} Resend it from the privacy queue once the relay works.`,
+            { cause: e },
+          );
+        }
+      } else if ((await recentCodeRequests(subject)) > CODE_SENDS_PER_HOUR) {
+        // Someone is flooding this person's mailbox through the public form: the request stays (and is
+        // answered as usual) but no more messages go out this hour.
+        await dsar.setStatus(request.id, 'awaiting_verification', {
+          note: `No code sent: more than ${CODE_SENDS_PER_HOUR} requests for this shopper in an hour.`,
+        });
+      } else {
+        deliverInBackground(request, subject, code, expiresAt);
+      }
       await audit(input.actor, 'privacy.request_created', request.id, 'success', {
         kind: input.kind,
         jurisdiction: input.jurisdiction,
@@ -251,12 +348,27 @@ export function createPrivacyService(deps: PrivacyServiceDeps, config: PrivacySe
       return { requestId: request.id };
     },
 
+    /** Waits for codes still being sent (shutdown, and tests that read the mailbox). */
+    async settle(): Promise<void> {
+      while (inFlight.size > 0) await Promise.all([...inFlight]);
+    },
+
     async resendCode(requestId: string, actor: Actor): Promise<void> {
       const request = await dsar.require(requestId);
       if (request.status !== 'awaiting_verification')
         throw new AppError('conflict', `Request ${requestId} is ${request.status}; it needs no code.`);
+      if (!deps.sendCode) throw noCodeChannel();
       const subject = await dsar.subjectOf(requestId);
-      if (subject && subject.subjectIds.length > 0) await issueCode(request, subject);
+      // A new code also for a request that names no one, so the old one stops working in both cases.
+      const { code, expiresAt } = await storeCode(requestId);
+      if (subject && subject.subjectIds.length > 0) {
+        try {
+          await deliver(request, subject, code, expiresAt);
+        } catch (e) {
+          await audit(actor, 'privacy.code_resent', requestId, 'failure');
+          throw new AppError('unavailable', `The code could not be sent: ${failureText(e)}`, { cause: e });
+        }
+      }
       await audit(actor, 'privacy.code_resent', requestId, 'success');
     },
 

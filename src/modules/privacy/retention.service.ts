@@ -3,6 +3,10 @@
  * they are rolled up per day (counts, distinct subjects, revenue per type, source and category), so
  * reports over old periods still work and hold no subject id. Cut-offs are whole UTC days, so each day
  * is rolled up completely in one run and a re-run after a crash rewrites the same totals.
+ *
+ * Deleted events are then purged from the event files exactly as an erasure's are (decision 0005): a
+ * rewrite inside the run on a small shop, else recorded for the hourly `events.purge` job. A run that
+ * deleted events reports which (`eventPurge` on each class that deleted some).
  */
 import { sql } from 'kysely';
 import type { Clock } from '../../kernel/clock.ts';
@@ -10,6 +14,7 @@ import { AppError } from '../../kernel/errors.ts';
 import { newId } from '../../kernel/ids.ts';
 import type { Logger } from '../../kernel/logger.ts';
 import type { EventStore, StateStore } from '../../storage/ports.ts';
+import type { EventPurgeStatus, EventPurges } from './event-purge.ts';
 import type { HolderRegistry } from './holder.ts';
 import { privacyDb } from './store.ts';
 
@@ -51,6 +56,10 @@ export type RetentionRunResult = {
   beforeTs: number;
   deleted: number;
   rolledUpDays: number;
+  /** Events of this class deleted from the event store (part of `deleted`). */
+  eventsDeleted: number;
+  /** Set when the run deleted events: purged from the files at once, or due by the scheduled purge. */
+  eventPurge?: EventPurgeStatus;
 }[];
 
 export function createRetentionService(deps: {
@@ -59,6 +68,8 @@ export function createRetentionService(deps: {
   clock: Clock;
   registry: HolderRegistry;
   logger: Logger;
+  /** Physical purge of deleted events, shared with erasure. */
+  purges: Pick<EventPurges, 'afterDeletion'>;
 }) {
   const db = privacyDb(deps.state);
 
@@ -148,23 +159,27 @@ export function createRetentionService(deps: {
         .execute();
     },
 
-    /** Applies every policy once: roll up, then delete what is past its time. */
+    /** Applies every policy once: roll up, delete what is past its time, then purge the deleted events' bytes. */
     async run(): Promise<RetentionRunResult> {
       const now = deps.clock.now().getTime();
+      // Names this run's pending purge (event_purges keys erasures by request id, retention runs by this id).
+      const runId = newId('retrun');
       const out: RetentionRunResult = [];
       for (const { dataClass, ttlDays } of await policies()) {
         const beforeTs = Math.floor((now - ttlDays * DAY) / DAY) * DAY;
         let deleted = 0;
+        let eventsDeleted = 0;
         let rolledUpDays = 0;
         if (dataClass.startsWith('events.') || CLASS_TYPES[dataClass]) {
           const types = await typesOf(dataClass, beforeTs);
           rolledUpDays = await rollUp(dataClass, beforeTs, types);
           if (types.length > 0) {
             const identified = identifiedOf(dataClass);
-            deleted += await deps.events.deleteOlderThan(beforeTs, {
+            eventsDeleted = await deps.events.deleteOlderThan(beforeTs, {
               ...(identified !== undefined ? { identified } : {}),
               types,
             });
+            deleted += eventsDeleted;
           }
         }
         for (const holder of deps.registry.list()) {
@@ -174,11 +189,23 @@ export function createRetentionService(deps: {
           .insertInto('retention_runs')
           .values({ id: newId('ret'), ran_at: now, data_class: dataClass, before_ts: beforeTs, deleted })
           .execute();
-        out.push({ dataClass, beforeTs, deleted, rolledUpDays });
+        out.push({ dataClass, beforeTs, deleted, rolledUpDays, eventsDeleted });
       }
-      if (out.some((r) => r.deleted > 0)) await deps.events.compact();
+      const eventsDeleted = out.reduce((a, r) => a + r.eventsDeleted, 0);
+      let eventPurge: EventPurgeStatus | undefined;
+      if (eventsDeleted > 0) {
+        // Deleted rows are invisible at once, but DuckDB keeps their bytes (pseudonyms included) in shared
+        // row groups until the file is rewritten.
+        eventPurge = await deps.purges.afterDeletion(runId);
+        for (const r of out) if (r.eventsDeleted > 0) r.eventPurge = eventPurge;
+      }
       deps.logger.info(
-        { classes: out.length, deleted: out.reduce((a, r) => a + r.deleted, 0) },
+        {
+          classes: out.length,
+          deleted: out.reduce((a, r) => a + r.deleted, 0),
+          eventsDeleted,
+          eventPurge: eventPurge?.status ?? 'none',
+        },
         'retention run finished',
       );
       return out;

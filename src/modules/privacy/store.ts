@@ -25,6 +25,8 @@ export type DsarRequestRow = {
   completed_at: Num | null;
   receipt: string | null;
   note: string | null;
+  /** The language of the request's messages (privacy-0005). */
+  locale: string | null;
 };
 
 export type DsarRequestSubjectRow = { request_id: string; subject_id: string; is_user: Num };
@@ -247,5 +249,11 @@ export function privacyMigrations(dialect: StateDialect): Record<string, Migrati
       },
     },
     ...eventPurgeMigrations(dialect),
+    'privacy-0005-dsar-locale': {
+      async up(db: Kysely<unknown>) {
+        // The language a one-time code is sent in, kept for a resend from the staff queue.
+        await db.schema.alterTable('dsar_requests').addColumn('locale', 'text').execute();
+      },
+    },
   };
 }

@@ -7,6 +7,8 @@ import { constantTimeEqual, hmacSha256 } from '../../kernel/crypto.ts';
 
 export const CODE_TTL_MS = 10 * 60 * 1000;
 export const CODE_MAX_ATTEMPTS = 5;
+/** Codes the public form sends to one shopper per hour; more requests are recorded but send nothing. */
+export const CODE_SENDS_PER_HOUR = 5;
 
 export function newCode(): string {
   return String(randomInt(0, 1_000_000)).padStart(6, '0');

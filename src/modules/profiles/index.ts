@@ -17,8 +17,13 @@ export type {
 } from './vault.service.ts';
 export { createIdentityService, LINK_PURPOSE } from './identity.service.ts';
 export type { IdentityService, ProfilesConsent } from './identity.service.ts';
-export { createProfilesService, DECLARED_TRAITS } from './profiles.service.ts';
-export type { ProfilesService, DeclaredTraits } from './profiles.service.ts';
+export {
+  createProfilesService,
+  DECLARED_TRAITS,
+  canonicalLocale,
+  canonicalTimeZone,
+} from './profiles.service.ts';
+export type { ProfilesService, DeclaredTraits, Preferences } from './profiles.service.ts';
 export {
   computeTraits,
   computeRfm,

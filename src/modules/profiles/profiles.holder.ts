@@ -60,8 +60,10 @@ export function createProfilesHolder(deps: {
           subjectColumns: ['subject_id'],
           personalColumns: ['value'],
           category: 'traits',
-          purpose: 'Personalisation and segments.',
-          retention: 'Recomputed daily; removed when personalisation is off, and on erasure.',
+          purpose:
+            'Personalisation and segments; and the time zone and language your device reported, so messages you agreed to arrive at a decent local hour and in your language.',
+          retention:
+            'Computed traits are recomputed daily and removed when personalisation is off; time zone and language are replaced when your device reports new ones; all removed on erasure.',
         },
         {
           store: 'state',

@@ -29,6 +29,11 @@ export type ProfilesModuleDeps = {
   consent: ProfilesConsent;
   audit: VaultAudit;
   registry: HolderRegistry;
+  /**
+   * Told which subjects' traits, interests or personalisation settings just changed (segments re-evaluate
+   * them). Called synchronously and never awaited: a listener queues its own work.
+   */
+  onChange?: (subjectIds: readonly string[]) => void;
 };
 
 export type ProfilesModuleConfig = { refreshEveryMs?: number };
@@ -73,6 +78,7 @@ export function createProfilesModule(
     clock: deps.clock,
     logger: deps.logger,
     consent: deps.consent,
+    onChange: deps.onChange,
   });
   deps.registry.register(createProfilesHolder({ vault, identity, profiles }));
   const every = config.refreshEveryMs ?? 60 * 60 * 1000;

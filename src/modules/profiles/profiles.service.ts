@@ -3,7 +3,7 @@
  * shopper is personalised), the personalisation switch and restriction of processing. `isPersonalised`
  * is the one answer every consumer of the profile (recommendations, segments, campaigns, search) asks.
  */
-import { sql } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { Clock } from '../../kernel/clock.ts';
 import { AppError } from '../../kernel/errors.ts';
 import type { Logger } from '../../kernel/logger.ts';
@@ -25,6 +25,35 @@ const COMPUTED = ['rfm', 'lifecycle', 'churn_risk'] as const;
 const PROFILE_PURPOSE = 'personalization';
 /** Events scanned per subject when computing traits (the newest matter; this bounds the work). */
 const MAX_EVENTS = 20_000;
+/** Source of the time zone and locale rows: what the shopper's own device reported with an event. */
+const DEVICE = 'device';
+/** Subjects whose last stored preferences are remembered, so repeated events cost no write. */
+const PREFERENCE_MEMORY = 100_000;
+/** How long a reported pair is trusted as handled before it is compared with what was stored again. */
+const RECHECK_MS = 60_000;
+
+/** Where and in which language a shopper is, as their device reports it (quiet hours, message language). */
+export type Preferences = { timeZone: string | null; locale: string | null };
+
+/** An IANA zone Intl knows, in its canonical spelling; anything else is not stored. */
+export function canonicalTimeZone(raw: unknown): string | null {
+  if (typeof raw !== 'string' || raw.length === 0 || raw.length > 64) return null;
+  try {
+    return new Intl.DateTimeFormat('en', { timeZone: raw }).resolvedOptions().timeZone;
+  } catch {
+    return null;
+  }
+}
+
+/** A BCP 47 language tag (`id-ID`, `zh-Hans-CN`), canonicalised; anything else is not stored. */
+export function canonicalLocale(raw: unknown): string | null {
+  if (typeof raw !== 'string' || !/^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8}){0,3}$/.test(raw)) return null;
+  try {
+    return Intl.getCanonicalLocales(raw.replace(/_/g, '-'))[0] ?? null;
+  } catch {
+    return null;
+  }
+}
 
 export function createProfilesService(deps: {
   state: StateStore;
@@ -32,9 +61,34 @@ export function createProfilesService(deps: {
   clock: Clock;
   logger: Logger;
   consent: ProfilesConsent;
+  /** Told (synchronously, never awaited) which subjects' traits, interests or settings just changed. */
+  onChange?: ((subjectIds: readonly string[]) => void) | undefined;
 }) {
   const db = profilesDb(deps.state);
   const now = () => deps.clock.now().getTime();
+  const changed = (ids: readonly string[]) => {
+    if (ids.length > 0) deps.onChange?.(ids);
+  };
+  // subject → "zone|locale" last stored by this process, and the raw pair last reported (ingestion calls
+  // preparePreferences per event); zone and locale spellings → their canonical form (there are few).
+  const storedPreferences = new Map<string, string>();
+  const reportedLast = new Map<string, { raw: string; at: number }>();
+  const zones = new Map<string, string | null>();
+  const locales = new Map<string, string | null>();
+  const remember = <V>(map: Map<string, V>, key: string, value: V) => {
+    map.delete(key);
+    map.set(key, value);
+    if (map.size > PREFERENCE_MEMORY) map.delete(map.keys().next().value!);
+  };
+  const memo = (cache: Map<string, string | null>, v: string | null, f: (v: string) => string | null) => {
+    if (v === null) return null;
+    let out = cache.get(v);
+    if (out === undefined) {
+      out = f(v);
+      if (cache.size < 10_000) cache.set(v, out);
+    }
+    return out;
+  };
 
   const settingsOf = async (ids: readonly string[]) =>
     ids.length === 0
@@ -135,6 +189,7 @@ export function createProfilesService(deps: {
           )
           .execute();
       }
+      changed(subjectIdsOf(subject));
     },
 
     /** Recomputes traits and interest tags from the event store; a no-op (and a clean slate) when not personalised. */
@@ -142,6 +197,7 @@ export function createProfilesService(deps: {
       const ids = subjectIdsOf(subject);
       if (!(await isPersonalised(subject))) {
         await clearComputed(ids);
+        changed(ids);
         return false;
       }
       const events = await deps.events.eventsOfSubjects(ids, MAX_EVENTS);
@@ -175,7 +231,71 @@ export function createProfilesService(deps: {
             .execute();
         }
       });
+      changed(ids);
       return true;
+    },
+
+    /**
+     * Ingestion's preferences dep: the time zone and locale an accepted event's device reported, as a step
+     * of the group commit's transaction, or null when they are invalid or unchanged since this process last
+     * stored them (so a shopper's stream of events costs one write, not one per event).
+     */
+    preparePreferences(
+      subjectId: string,
+      reported: { timeZone: string | null; locale: string | null },
+    ): ((trx: Kysely<unknown>) => Promise<void>) | null {
+      // Ingestion's hot path: the same device reports the same values with every event, so the raw pair is
+      // compared first, before any parsing.
+      const raw = `${reported.timeZone ?? ''}|${reported.locale ?? ''}`;
+      const seen = reportedLast.get(subjectId);
+      const at = now();
+      if (seen !== undefined && seen.raw === raw && at - seen.at < RECHECK_MS) return null;
+      // Many events of one request carry the same pair: only the first of them prepares a write.
+      remember(reportedLast, subjectId, { raw, at });
+      const zone = memo(zones, reported.timeZone, canonicalTimeZone);
+      const locale = memo(locales, reported.locale, canonicalLocale);
+      const last = storedPreferences.get(subjectId)?.split('|');
+      const next = [zone ?? last?.[0] ?? '', locale ?? last?.[1] ?? ''].join('|');
+      if ((zone === null && locale === null) || last?.join('|') === next) return null;
+      return async (trx) => {
+        const x = trx as unknown as typeof db;
+        const ts = now();
+        for (const [trait, value] of [
+          ['time_zone', zone],
+          ['locale', locale],
+        ] as const) {
+          if (value === null) continue;
+          const v = JSON.stringify(value);
+          await x
+            .insertInto('profile_traits')
+            .values({ subject_id: subjectId, trait, value: v, source: DEVICE, updated_at: ts })
+            .onConflict((oc) =>
+              oc.columns(['subject_id', 'trait']).doUpdateSet({ value: v, source: DEVICE, updated_at: ts }),
+            )
+            .execute();
+        }
+        // Remembered as stored only once written: if the group commit fails, the same pair reported again
+        // after RECHECK_MS is compared with what is really stored, and written.
+        remember(storedPreferences, subjectId, next);
+      };
+    },
+
+    /** The newest time zone and locale any of the person's devices reported (campaigns read this). */
+    async preferencesOf(subject: Subject): Promise<Preferences> {
+      const ids = subjectIdsOf(subject);
+      if (ids.length === 0) return { timeZone: null, locale: null };
+      const rows = await db
+        .selectFrom('profile_traits')
+        .select(['trait', 'value'])
+        .where('subject_id', 'in', ids)
+        .where('trait', 'in', ['time_zone', 'locale'])
+        .orderBy('updated_at', 'desc')
+        .execute();
+      const first = (trait: string) => {
+        const r = rows.find((x) => x.trait === trait);
+        return r === undefined ? null : (JSON.parse(r.value) as string);
+      };
+      return { timeZone: first('time_zone'), locale: first('locale') };
     },
 
     async traits(
@@ -234,6 +354,7 @@ export function createProfilesService(deps: {
         .values({ subject_id: primaryOf(subject), tag, deleted_at: now() })
         .onConflict((oc) => oc.columns(['subject_id', 'tag']).doNothing())
         .execute();
+      changed(ids);
       return Number(r.numDeletedRows) > 0;
     },
 
@@ -241,12 +362,14 @@ export function createProfilesService(deps: {
     async setPersonalization(subject: Subject, enabled: boolean): Promise<void> {
       await setSetting(subject, { personalization: enabled ? 1 : 0 });
       if (!enabled) await clearComputed(subjectIdsOf(subject));
+      changed(subjectIdsOf(subject));
     },
 
     /** Restriction of processing (GDPR Art. 18): nothing is derived or used while it holds. */
     async setRestricted(subject: Subject, restricted: boolean): Promise<void> {
       await setSetting(subject, { restricted: restricted ? 1 : 0 });
       if (restricted) await clearComputed(subjectIdsOf(subject));
+      changed(subjectIdsOf(subject));
     },
 
     async settings(subject: Subject): Promise<{ personalization: boolean; restricted: boolean }> {
@@ -293,6 +416,10 @@ export function createProfilesService(deps: {
     async erase(subjectIds: readonly string[]): Promise<number> {
       const ids = [...subjectIds];
       if (ids.length === 0) return 0;
+      for (const id of ids) {
+        storedPreferences.delete(id);
+        reportedLast.delete(id);
+      }
       let n = 0;
       for (const table of [
         'profile_traits',

@@ -50,7 +50,14 @@ type LoadedRow = {
 };
 
 /** `foldAfter`: events received at or before this time are already in `rows` (a prefilled entry). */
-type Entry = { rows: HistoryRow[]; loadedAt: number; seen: Set<string>; foldAfter: number };
+type Entry = {
+  rows: HistoryRow[];
+  loadedAt: number;
+  seen: Set<string>;
+  foldAfter: number;
+  /** Changes whenever `rows` do: what is derived from a history (candidate lists) is keyed by it. */
+  version: number;
+};
 
 const msOf = (d: Date | string | number) => (d instanceof Date ? d.getTime() : new Date(d).getTime());
 
@@ -82,6 +89,7 @@ export function createHistoryCache(events: EventStore, config: HistoryCacheConfi
   let folded = new Map<string, number>();
   let lastSync = -Infinity;
   let syncing: Promise<void> | null = null;
+  let versions = 0;
 
   function touch(id: string, e: Entry) {
     entries.delete(id);
@@ -89,6 +97,7 @@ export function createHistoryCache(events: EventStore, config: HistoryCacheConfi
   }
 
   function put(id: string, e: Entry) {
+    e.version = ++versions;
     entries.delete(id);
     entries.set(id, e);
     while (entries.size > maxSubjects) entries.delete(entries.keys().next().value!);
@@ -98,6 +107,7 @@ export function createHistoryCache(events: EventStore, config: HistoryCacheConfi
     const e = into.get(subjectId);
     if (!e || receivedAt <= e.foldAfter || e.seen.has(row.eventId)) return;
     e.seen.add(row.eventId);
+    e.version = ++versions;
     insertSorted(e.rows, row);
     if (e.rows.length > perSubject) e.rows.splice(0, e.rows.length - perSubject);
   }
@@ -188,7 +198,13 @@ export function createHistoryCache(events: EventStore, config: HistoryCacheConfi
       const dropped = cancelled.has(id);
       if (!loading.has(id)) cancelled.delete(id);
       if (!dropped && epoch === startEpoch)
-        fresh.set(id, { rows: [], loadedAt: performance.now(), seen: new Set(), foldAfter: -Infinity });
+        fresh.set(id, {
+          rows: [],
+          loadedAt: performance.now(),
+          seen: new Set(),
+          foldAfter: -Infinity,
+          version: 0,
+        });
     }
     const since = (watermark ?? 0) - overlapMs;
     for (let x = rows.length - 1; x >= 0; x--) {
@@ -246,7 +262,13 @@ export function createHistoryCache(events: EventStore, config: HistoryCacheConfi
         sessionId: r.sessionId,
         ts: r.ts,
       }));
-      fresh.set(id, { rows: kept, loadedAt: performance.now(), seen: new Set(), foldAfter: asOf });
+      fresh.set(id, {
+        rows: kept,
+        loadedAt: performance.now(),
+        seen: new Set(),
+        foldAfter: asOf,
+        version: 0,
+      });
     }
     const caughtUp = await events.db
       .selectFrom('events')
@@ -291,6 +313,40 @@ export function createHistoryCache(events: EventStore, config: HistoryCacheConfi
     return queued.done;
   }
 
+  /**
+   * The subjects' latest events merged, oldest first (at most `perSubject`; not to be mutated), and a
+   * stamp that changes whenever any of them changes (new events folded in, reloaded, dropped).
+   */
+  async function snapshot(
+    subjectIds: readonly string[],
+  ): Promise<{ rows: readonly HistoryRow[]; stamp: string }> {
+    // The first tail only sets the watermark; it must precede any load so nothing falls between them.
+    if (blockOnTail || watermark === null) await sync();
+    else
+      void sync().catch(() => {
+        // A failed tail is retried on a later request; the cache keeps serving what it has.
+      });
+    const now = performance.now();
+    const missing = subjectIds.filter((id) => {
+      const e = entries.get(id);
+      return !e || now - e.loadedAt > maxAgeMs;
+    });
+    if (missing.length > 0) await loadBatched(missing);
+    const lists: HistoryRow[][] = [];
+    let stamp = '';
+    for (const id of subjectIds) {
+      const e = entries.get(id);
+      if (e) {
+        touch(id, e);
+        lists.push(e.rows);
+      }
+      stamp += `${e?.version ?? -1}.`;
+    }
+    if (lists.length === 1) return { rows: lists[0]!, stamp };
+    const merged = lists.flat().sort((a, b) => a.ts - b.ts);
+    return { rows: merged.length > perSubject ? merged.slice(merged.length - perSubject) : merged, stamp };
+  }
+
   return {
     /**
      * Warms the cache from events already in memory (training reads every recent event anyway), so
@@ -308,32 +364,10 @@ export function createHistoryCache(events: EventStore, config: HistoryCacheConfi
         if (--prefilling === 0) droppedDuringPrefill.clear();
       }
     },
-    /** The subjects' latest events merged
-    /** The subjects' latest events merged, oldest first (at most `perSubject`). */
+    snapshot,
+    /** The subjects' latest events merged, oldest first (at most `perSubject`), as a copy. */
     async rowsOf(subjectIds: readonly string[]): Promise<HistoryRow[]> {
-      // The first tail only sets the watermark; it must precede any load so nothing falls between them.
-      if (blockOnTail || watermark === null) await sync();
-      else
-        void sync().catch(() => {
-          // A failed tail is retried on a later request; the cache keeps serving what it has.
-        });
-      const now = performance.now();
-      const missing = subjectIds.filter((id) => {
-        const e = entries.get(id);
-        return !e || now - e.loadedAt > maxAgeMs;
-      });
-      if (missing.length > 0) await loadBatched(missing);
-      const lists: HistoryRow[][] = [];
-      for (const id of subjectIds) {
-        const e = entries.get(id);
-        if (e) {
-          touch(id, e);
-          lists.push(e.rows);
-        }
-      }
-      if (lists.length === 1) return lists[0]!.slice();
-      const merged = lists.flat().sort((a, b) => a.ts - b.ts);
-      return merged.length > perSubject ? merged.slice(merged.length - perSubject) : merged;
+      return (await snapshot(subjectIds)).rows.slice();
     },
     /** Drops the subjects (erasure, personalisation off); an in-flight load for them is discarded. */
     invalidate(subjectIds: readonly string[]): void {

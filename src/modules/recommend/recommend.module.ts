@@ -5,7 +5,7 @@ import type { CandorModule } from '../../kernel/module.ts';
 import type { EventStore, StateStore } from '../../storage/index.ts';
 import type { PersonalDataHolder } from '../privacy/index.ts';
 import { createRecommendHolder } from './recommend.holder.ts';
-import { mountRecommendRoutes, type SubjectsOf } from './recommend.routes.ts';
+import { mountRecommendRoutes, type RecommendAudit, type SubjectsOf } from './recommend.routes.ts';
 import {
   createRecommendService,
   type RecommendCatalog,
@@ -31,6 +31,8 @@ export type RecommendDeps = {
   logger: Logger;
   /** Registers the module's personal data with privacy (export, erasure). */
   registry?: { register(holder: PersonalDataHolder): void };
+  /** The audit log's writer (staff previews for a named shopper are recorded). */
+  audit?: RecommendAudit;
 };
 
 export type RecommendModuleConfig = RecommendConfig & {
@@ -40,6 +42,11 @@ export type RecommendModuleConfig = RecommendConfig & {
   refreshEveryMs?: number;
   /** How often buffered impressions are written. */
   flushEveryMs?: number;
+  /**
+   * How often live stock is re-read from the whole catalogue (changes made through this process apply at
+   * once; this bounds how long a change made by another process takes); 0 disables it.
+   */
+  catalogSyncMs?: number;
 };
 
 export type RecommendModule = CandorModule & {
@@ -68,6 +75,7 @@ export function createRecommendModule(
   deps.registry?.register(holder);
   let timer: NodeJS.Timeout | undefined;
   let flusher: NodeJS.Timeout | undefined;
+  let stockSync: NodeJS.Timeout | undefined;
   const every = config.trainEveryMs ?? 6 * 3_600_000;
   return {
     name: 'recommend',
@@ -75,7 +83,12 @@ export function createRecommendModule(
     holder,
     migrations: recommendMigrations(),
     routes: (router) =>
-      mountRecommendRoutes(router, { service, guards: deps.guards, subjectsOf: deps.subjectsOf }),
+      mountRecommendRoutes(router, {
+        service,
+        guards: deps.guards,
+        subjectsOf: deps.subjectsOf,
+        ...(deps.audit ? { audit: deps.audit } : {}),
+      }),
     jobs: {
       [RECOMMEND_TRAIN_JOB]: async () => {
         await service.train();
@@ -95,10 +108,20 @@ export function createRecommendModule(
         service.flush().catch((e: unknown) => deps.logger.warn({ err: e }, 'impression flush failed'));
       }, config.flushEveryMs ?? 1_000);
       flusher.unref();
+      const catalogSyncMs = config.catalogSyncMs ?? 10_000;
+      if (catalogSyncMs > 0) {
+        stockSync = setInterval(() => {
+          service
+            .syncCatalog()
+            .catch((e: unknown) => deps.logger.warn({ err: e }, 'recommendation stock sync failed'));
+        }, catalogSyncMs);
+        stockSync.unref();
+      }
     },
     async stop() {
       if (timer) clearInterval(timer);
       if (flusher) clearInterval(flusher);
+      if (stockSync) clearInterval(stockSync);
       await service.flush();
     },
   };

@@ -69,9 +69,37 @@ const RuleBody = z
 
 export type SubjectsOf = (ids: { userId?: string | undefined; anonymousId?: string | undefined }) => string[];
 
+/** The audit log's writer: a staff preview for a named shopper reads that shopper's history. */
+export type RecommendAudit = {
+  record(entry: {
+    action: string;
+    actor: string;
+    target: string;
+    outcome: 'success' | 'failure' | 'denied';
+    details?: Record<string, string | number | boolean | null>;
+  }): Promise<void>;
+};
+
+const PreviewQuery = z
+  .object({
+    surface: z.enum(SURFACES).default('for-you'),
+    userId: id.optional(),
+    anonymousId: id.optional(),
+    itemId: id.optional(),
+    limit: z.coerce.number().int().min(1).max(50).default(10),
+    lambda: z.coerce.number().min(0).max(1).optional().openapi({
+      description: 'Diversity trade-off for this preview: 1 = relevance only, lower = more variety.',
+    }),
+    personalised: z
+      .enum(['true', 'false'])
+      .default('true')
+      .openapi({ description: 'false: the list a shopper with personalisation off would get.' }),
+  })
+  .openapi('RecommendPreviewQuery');
+
 export function mountRecommendRoutes(
   router: Router,
-  deps: { service: RecommendService; guards: Guards; subjectsOf: SubjectsOf },
+  deps: { service: RecommendService; guards: Guards; subjectsOf: SubjectsOf; audit?: RecommendAudit },
 ): void {
   const { service, guards, subjectsOf } = deps;
   const admin = guards.staff('recommend:admin');
@@ -178,6 +206,53 @@ export function mountRecommendRoutes(
       },
     }),
     async (c) => c.json(await service.train(), 200),
+  );
+
+  router.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/recommendations/preview',
+      tags: ['recommend'],
+      summary:
+        'Staff preview of a list for a test shopper or session, with explanations, a diversity setting and the non-personalised list; counts no impression (recommend:admin; audited when a shopper is named).',
+      middleware: [admin] as const,
+      request: { query: PreviewQuery },
+      responses: {
+        200: {
+          description: 'Recommendations',
+          content: { 'application/json': { schema: RecommendResponse } },
+        },
+        ...errors,
+      },
+    }),
+    async (c) => {
+      const q = c.req.valid('query');
+      const subjectIds = subjectsOf(q);
+      const principal = c.get('principal');
+      if (subjectIds.length > 0)
+        await deps.audit?.record({
+          action: 'recommend.preview',
+          actor:
+            principal?.kind === 'staff'
+              ? `staff:${principal.staffId}`
+              : principal?.kind === 'server_key'
+                ? `key:${principal.keyId}`
+                : 'unknown',
+          target: `subject:${subjectIds[0]!}`,
+          outcome: 'success',
+          details: { surface: q.surface, personalised: q.personalised === 'true' },
+        });
+      const result = await service.recommend({
+        surface: q.surface,
+        subjectIds,
+        limit: q.limit,
+        preview: true,
+        nonPersonalised: q.personalised === 'false',
+        ...(q.itemId !== undefined ? { itemId: q.itemId } : {}),
+        ...(q.lambda !== undefined ? { diversityLambda: q.lambda } : {}),
+      });
+      return c.json(result, 200);
+    },
   );
 
   router.openapi(

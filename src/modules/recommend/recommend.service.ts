@@ -11,20 +11,25 @@ import { AppError } from '../../kernel/errors.ts';
 import type { Logger } from '../../kernel/logger.ts';
 import type { EventStore } from '../../storage/index.ts';
 import { gini } from './algorithms/metrics.ts';
-import { mmrRerank } from './algorithms/mmr.ts';
-import { bagOf, topK } from './algorithms/sparse.ts';
+import { mmrRerankPool } from './algorithms/mmr.ts';
+import { bagOf, topKAmong } from './algorithms/sparse.ts';
 import type { History, Neighbours } from './algorithms/types.ts';
 import {
-  deserializeModel,
+  deserializeParts,
+  modelFromParts,
+  partsOf,
   serializeModel,
   trainServingModel,
+  type ModelParts,
   type CatalogItem,
   type ServingModel,
   type TrainingEvent,
   type TrainOptions,
 } from './serving-model.ts';
 import type { RecommendStore } from './store.ts';
-import { createHistoryCache, type HistoryCacheConfig } from './history-cache.ts';
+import { createFeedbackCache, NO_FEEDBACK, type FeedbackCacheConfig } from './feedback-cache.ts';
+import { createHistoryCache, type HistoryCacheConfig, type HistoryRow } from './history-cache.ts';
+import { createServingIndex, type ServingIndex } from './serving-index.ts';
 
 export const SURFACES = ['for-you', 'similar', 'bought-together', 'session'] as const;
 export type Surface = (typeof SURFACES)[number];
@@ -35,6 +40,13 @@ export type RecommendCatalog = {
     filter: Record<string, never>,
     options: { limit?: number; cursor?: string | undefined },
   ): Promise<{ items: CatalogItem[]; nextCursor: string | null }>;
+  /**
+   * Product changes made through this process, as they commit (the catalogue module offers it): live
+   * stock is then kept in memory and a change is effective for the very next request.
+   */
+  onProductsChanged?(
+    listener: (changed: readonly { id: string; active: boolean; stock: number }[]) => void,
+  ): unknown;
 };
 
 export type RecommendServiceDeps = {
@@ -67,22 +79,22 @@ export type RecommendConfig = {
   diversityLambda?: number;
   easeLambda?: number;
   maxDenseItems?: number;
-  /** Train in a worker thread (default) so serving is not stalled; false trains in the calling thread. */
+  /** Train and decode stored models in a worker thread (default) so serving is not stalled; false: in the calling thread. */
   trainInWorker?: boolean;
-  /** In-process per-shopper history cache (size, tail interval). */
+  /** In-process per-shopper history cache (size, tail interval); its size also bounds the candidate cache. */
   historyCache?: HistoryCacheConfig;
+  /** In-process per-shopper "not interested" cache (size, tail interval). */
+  feedbackCache?: FeedbackCacheConfig;
 };
 
-function trainInWorker(
-  events: TrainingEvent[],
-  products: CatalogItem[],
-  options: TrainOptions,
-): Promise<{ bytes: Uint8Array; stats: ServingModel['stats'] }> {
+/** Runs `train.worker.ts` (training, or decoding a stored artefact) off the serving thread. */
+function inWorker<T>(data: unknown, transfer: ArrayBuffer[] = []): Promise<T> {
   return new Promise((resolve, reject) => {
     const worker = new Worker(new URL('./train.worker.ts', import.meta.url), {
-      workerData: { events, products, options },
+      workerData: data,
+      transferList: transfer,
     });
-    worker.once('message', (m: { bytes: Uint8Array; stats: ServingModel['stats'] }) => resolve(m));
+    worker.once('message', (m: T) => resolve(m));
     worker.once('error', (e) =>
       reject(
         new AppError('internal', 'Training the recommendation model failed; see the server log.', {
@@ -113,6 +125,12 @@ export type RecommendQuery = {
   brand?: string;
   /** Candidate list to re-rank (category page, search results). */
   candidates?: readonly string[];
+  /** MMR trade-off for this request (1 = relevance only); default: the configured one. */
+  diversityLambda?: number;
+  /** Answer as for a shopper with personalisation off (the staff preview's comparison). */
+  nonPersonalised?: boolean;
+  /** A staff preview: no impressions or exposure are counted and no cache entry is dropped. */
+  preview?: boolean;
 };
 export type RecommendResult = {
   surface: Surface;
@@ -173,62 +191,152 @@ function reasonFor(
   }
 }
 
-/** Adds `s` scaled to a maximum of `w` into `out` (indexed loops: this runs on every request). */
-function addInto(out: Float64Array, s: Float64Array, w: number) {
-  let max = 0;
-  for (let i = 0; i < s.length; i++) if (s[i]! > max) max = s[i]!;
-  if (!(max > 0)) return;
-  const f = w / max;
-  for (let i = 0; i < out.length; i++) {
-    const v = s[i]!;
-    if (v > 0) out[i]! += f * v;
+/** Per-request scratch, indexed by item (serving runs one request at a time between awaits). */
+let scratchValues = new Float64Array(0);
+let scratchMarks = new Uint8Array(0);
+let scratchSlots = new Int32Array(0);
+let scratchBestItem = new Int32Array(0);
+let scratchBestValue = new Float64Array(0);
+function ensureScratch(n: number) {
+  if (scratchValues.length < n) {
+    scratchValues = new Float64Array(n);
+    scratchMarks = new Uint8Array(n);
+    scratchSlots = new Int32Array(n).fill(-1);
+    scratchBestItem = new Int32Array(n).fill(-1);
+    scratchBestValue = new Float64Array(n);
   }
 }
 
-/** Scratch buffers for `addNeighbours` (serving runs one request at a time between awaits). */
-let scratch = new Float64Array(0);
-let marks = new Uint8Array(0);
+/** Accumulator for `accumulate` (separate from the request's scratch, which `add` may write to). */
+let accValues = new Float64Array(0);
+let accMarks = new Uint8Array(0);
+const accTouched: number[] = [];
 
-/**
- * `addInto(out, scoreFromNeighbours(nb, history), w)` without a full-length array per call: only the
- * items the history's neighbour rows reach are touched, scaled and cleared.
- */
-function addNeighbours(out: Float64Array, nb: Neighbours, history: History, w: number) {
-  if (scratch.length < nb.nItems) {
-    scratch = new Float64Array(nb.nItems);
-    marks = new Uint8Array(nb.nItems);
+/** `w · (nb · bag) / max` over the items the bag's neighbour rows reach, into `add`. */
+function accumulate(
+  nb: Neighbours,
+  bag: ReadonlyMap<number, number>,
+  w: number,
+  add: (item: number, value: number) => void,
+  best?: { item: Int32Array; value: Float64Array },
+) {
+  if (accValues.length < nb.nItems) {
+    accValues = new Float64Array(nb.nItems);
+    accMarks = new Uint8Array(nb.nItems);
   }
-  const touched: number[] = [];
-  for (let h = 0; h < history.items.length; h++) {
-    const j = history.items[h]!;
-    const wj = history.weights[h] ?? 1;
+  const acc = accValues;
+  const marks = accMarks;
+  const touched = accTouched;
+  touched.length = 0;
+  const { indptr, indices, values } = nb;
+  for (const [j, wj] of bag) {
     if (j < 0 || j >= nb.nItems) continue;
-    for (let p = nb.indptr[j]!; p < nb.indptr[j + 1]!; p++) {
-      const i = nb.indices[p]!;
-      if (!marks[i]) {
+    const end = indptr[j + 1]!;
+    for (let p = indptr[j]!; p < end; p++) {
+      const i = indices[p]!;
+      const v = wj * values[p]!;
+      if (marks[i] === 0) {
         marks[i] = 1;
         touched.push(i);
       }
-      scratch[i]! += wj * nb.values[p]!;
+      acc[i]! += v;
+      // The explanation: the history item that contributes most to i (first one on ties).
+      if (best !== undefined && v > best.value[i]!) {
+        best.value[i] = v;
+        best.item[i] = j;
+      }
     }
   }
   let max = 0;
-  for (const i of touched) if (scratch[i]! > max) max = scratch[i]!;
+  for (let x = 0; x < touched.length; x++) if (acc[touched[x]!]! > max) max = acc[touched[x]!]!;
   const f = max > 0 ? w / max : 0;
-  for (const i of touched) {
-    if (f > 0 && scratch[i]! > 0) out[i]! += f * scratch[i]!;
-    scratch[i] = 0;
+  for (let x = 0; x < touched.length; x++) {
+    const i = touched[x]!;
+    if (f > 0 && acc[i]! > 0) add(i, f * acc[i]!);
+    acc[i] = 0;
     marks[i] = 0;
   }
 }
+
+/** The history item that explains `target` through `nb` (forward, then the pair listed the other way). */
+function anchorFor(nb: Neighbours, bag: ReadonlyMap<number, number>, target: number): number | undefined {
+  let h = -1;
+  let v = 0;
+  for (const [j, w] of bag) {
+    if (j < 0 || j >= nb.nItems) continue;
+    for (let p = nb.indptr[j]!; p < nb.indptr[j + 1]!; p++)
+      if (nb.indices[p] === target && w * nb.values[p]! > v) {
+        v = w * nb.values[p]!;
+        h = j;
+      }
+  }
+  if (h >= 0) return h;
+  if (target < 0 || target >= nb.nItems) return undefined;
+  for (let p = nb.indptr[target]!; p < nb.indptr[target + 1]!; p++) {
+    const w = bag.get(nb.indices[p]!);
+    if (w !== undefined && w * nb.values[p]! > v) {
+      v = w * nb.values[p]!;
+      h = nb.indices[p]!;
+    }
+  }
+  return h >= 0 ? h : undefined;
+}
+
+/**
+ * What a shopper's history gives every "for you" request until the history or the model changes (the
+ * per-shopper candidate cache): the distinct items with summed weights, what was bought, the last
+ * session, and the best `CANDIDATES` items by history score with the item explaining each.
+ */
+type Derived = {
+  readonly index: ServingIndex;
+  readonly stamp: string;
+  readonly length: number;
+  readonly bag: ReadonlyMap<number, number>;
+  readonly bought: ReadonlySet<number>;
+  readonly sessionItems: readonly number[];
+  /** Best-first; `complete` when every item the history reaches is in it. */
+  readonly candidates: { items: Int32Array; scores: Float64Array; anchors: Int32Array; complete: boolean };
+};
+const CANDIDATES = 200;
 
 export type RecommendService = ReturnType<typeof createRecommendService>;
 
 export function createRecommendService(deps: RecommendServiceDeps, config: RecommendConfig = {}) {
   const { store, clock } = deps;
-  let current: { version: number; model: ServingModel } | null = null;
+  let current: { version: number; model: ServingModel; index: ServingIndex } | null = null;
   const histories = createHistoryCache(deps.events, config.historyCache ?? {});
+  const feedbackCache = createFeedbackCache(store, config.feedbackCache ?? {});
   const repurchasable = new Set(config.repurchasableCategories ?? []);
+  const maxCandidateSubjects = config.historyCache?.maxSubjects ?? 20_000;
+
+  // Live stock: product id → active and in stock, from the catalogue listing (at training, at a model
+  // swap, and reconciled every `catalogSyncMs`) and from the catalogue's change notifications, which
+  // make a change through this process effective for the very next request.
+  let stock = new Map<string, boolean>();
+  let stockLoaded = false;
+  let stockChanges = 0;
+  const changedDuringSync: { id: string; sellable: boolean }[] = [];
+  let syncingStock = false;
+  function applyStock(id: string, sellable: boolean) {
+    stock.set(id, sellable);
+    stockChanges++;
+    if (syncingStock) changedDuringSync.push({ id, sellable });
+    const ix = current?.index;
+    const i = ix?.model.itemIndex.get(id);
+    if (ix && i !== undefined) ix.sellable[i] = ix.model.info[i]!.inCatalog && sellable ? 1 : 0;
+  }
+  deps.catalog.onProductsChanged?.((changed) => {
+    for (const p of changed) applyStock(p.id, p.active && p.stock > 0);
+  });
+  function stockFrom(products: readonly CatalogItem[]): Map<string, boolean> {
+    return new Map(products.map((p) => [p.id, p.active && p.stock > 0]));
+  }
+
+  /** Installs a model version with its serving index (stock from the current snapshot). */
+  function install(version: number, model: ServingModel) {
+    current = { version, model, index: createServingIndex(model, version, stock) };
+    derivedCache.clear();
+  }
 
   async function loadTrainingEvents(
     exclude: readonly string[],
@@ -271,25 +379,161 @@ export function createRecommendService(deps: RecommendServiceDeps, config: Recom
     }
   }
 
-  async function historyOf(
-    subjectIds: readonly string[],
-  ): Promise<{ history: History; bought: Set<number>; sessionItems: number[] }> {
-    const m = current!.model;
-    const rows = await histories.rowsOf(subjectIds);
-    const items: number[] = [];
-    const weights: number[] = [];
+  /** Re-reads the whole catalogue's stock (changes made meanwhile through this process win). */
+  async function syncStock(products?: readonly CatalogItem[]): Promise<void> {
+    if (syncingStock && !products) return;
+    const seenBefore = stockChanges;
+    syncingStock = true;
+    changedDuringSync.length = 0;
+    try {
+      const fresh = stockFrom(products ?? (await loadProducts()));
+      if (stockChanges !== seenBefore) for (const c of changedDuringSync) fresh.set(c.id, c.sellable);
+      stock = fresh;
+      stockLoaded = true;
+      const ix = current?.index;
+      if (ix)
+        ix.model.itemIds.forEach((id, i) => {
+          ix.sellable[i] = ix.model.info[i]!.inCatalog && fresh.get(id) === true ? 1 : 0;
+        });
+    } finally {
+      syncingStock = false;
+      changedDuringSync.length = 0;
+    }
+  }
+
+  // The per-shopper candidate cache (see `Derived`), keyed by the shopper's ids; an entry is valid for
+  // one model version and one state of the shopper's history.
+  const derivedCache = new Map<string, Derived>();
+  let multiIdEntries = 0;
+
+  function derive(ix: ServingIndex, rows: readonly HistoryRow[], stamp: string, cap: number): Derived {
+    const m = ix.model;
+    const bag = new Map<number, number>();
     const bought = new Set<number>();
     const lastSession = rows.at(-1)?.sessionId ?? null;
     const sessionItems: number[] = [];
+    let length = 0;
     for (const r of rows) {
       const i = m.itemIndex.get(r.productId);
       if (i === undefined) continue;
-      items.push(i);
-      weights.push(r.type === 'order_completed' ? 5 : r.type === 'add_to_cart' ? 3 : 1);
+      length++;
+      bag.set(i, (bag.get(i) ?? 0) + (r.type === 'order_completed' ? 5 : r.type === 'add_to_cart' ? 3 : 1));
       if (r.type === 'order_completed' && !repurchasable.has(m.info[i]!.category ?? '')) bought.add(i);
       if (lastSession !== null && r.sessionId === lastSession) sessionItems.push(i);
     }
-    return { history: { items, weights }, bought, sessionItems };
+    const n = m.itemIds.length;
+    ensureScratch(n);
+    const values = scratchValues;
+    const marks = scratchMarks;
+    const touched: number[] = [];
+    const add = (i: number, v: number) => {
+      if (!marks[i]) {
+        marks[i] = 1;
+        touched.push(i);
+      }
+      values[i]! += v;
+    };
+    const best = { item: scratchBestItem, value: scratchBestValue };
+    if (length > 0) {
+      accumulate(m.collaborative, bag, 1, add, best);
+      accumulate(m.similar, bag, 0.3, add);
+    }
+    const top = topKAmong(touched, values, cap);
+    let positive = 0;
+    for (const i of touched) if (values[i]! > 0) positive++;
+    const candidates = {
+      items: Int32Array.from(top),
+      scores: Float64Array.from(top, (i) => values[i]!),
+      anchors: Int32Array.from(top, (i) => best.item[i]!),
+      complete: top.length === positive,
+    };
+    for (const i of touched) {
+      values[i] = 0;
+      marks[i] = 0;
+      best.item[i] = -1;
+      best.value[i] = 0;
+    }
+    return { index: ix, stamp, length, bag, bought, sessionItems, candidates };
+  }
+
+  async function derivedOf(ix: ServingIndex, subjectIds: readonly string[], exact: boolean) {
+    const { rows, stamp } = await histories.snapshot(subjectIds);
+    if (exact) return derive(ix, rows, stamp, Infinity);
+    const key = subjectIds.join('\n');
+    const cached = derivedCache.get(key);
+    if (cached && cached.index === ix && cached.stamp === stamp) {
+      derivedCache.delete(key);
+      derivedCache.set(key, cached);
+      return cached;
+    }
+    const d = derive(ix, rows, stamp, CANDIDATES);
+    if (subjectIds.length > 1) multiIdEntries++;
+    derivedCache.delete(key);
+    derivedCache.set(key, d);
+    while (derivedCache.size > maxCandidateSubjects) derivedCache.delete(derivedCache.keys().next().value!);
+    return d;
+  }
+
+  /**
+   * Builds every item's page-surface and diversity rows of a new version, a slice at a time so requests
+   * keep being served in between (otherwise each is built by the first request that needs it).
+   */
+  async function warmIndex(ix: ServingIndex): Promise<void> {
+    const n = ix.model.itemIds.length;
+    for (let i = 0; i < n; i++) {
+      if (current?.index !== ix) return;
+      ix.pageRow('similar', i);
+      ix.pageRow('bought-together', i);
+      ix.diversityRow(i);
+      if (i % 256 === 255) await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+  }
+
+  /**
+   * Computes the candidate lists of shoppers whose histories are in memory (after training: the offline
+   * cache), a few at a time so requests keep being served in between.
+   */
+  async function warmCandidates(subjectIds: readonly string[]): Promise<number> {
+    let warmed = 0;
+    for (let x = 0; x < subjectIds.length; x += 64) {
+      const ix = current?.index;
+      if (!ix) return warmed;
+      for (const id of subjectIds.slice(x, x + 64)) {
+        if (!histories.has(id)) continue;
+        await derivedOf(ix, [id], false);
+        warmed++;
+      }
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+    return warmed;
+  }
+
+  /** Tag per catalogue category, as profiles name it (asked once per category). */
+  const tagOfCategory = new Map<string, string>();
+  function tagOf(category: string): string {
+    let t = tagOfCategory.get(category);
+    if (t === undefined) {
+      t = deps.interests!.tagOf(category);
+      tagOfCategory.set(category, t);
+    }
+    return t;
+  }
+
+  /**
+   * MMR's similarity among the pool: the larger of behaviour and content similarity, either direction,
+   * read from the picked item's (cached) diversity row, so only the ≤ limit picked items cost anything.
+   */
+  function poolSimilarity(ix: ServingIndex, pool: readonly number[]) {
+    return (x: number, visit: (y: number, similarity: number) => void) => {
+      const at = scratchSlots;
+      pool.forEach((item, y) => (at[item] = y));
+      const row = ix.diversityRow(pool[x]!);
+      for (let p = 0; p < row.items.length; p++) {
+        const y = at[row.items[p]!]!;
+        if (y >= 0) visit(y, row.scores[p]!);
+      }
+      for (const item of pool) at[item] = -1;
+    };
   }
 
   /**
@@ -297,91 +541,21 @@ export function createRecommendService(deps: RecommendServiceDeps, config: Recom
    * explanation). One pass over the distinct history items' neighbour rows, not history × items lookups.
    */
   function anchorsOf(nb: Neighbours, history: History, targets: readonly number[]): Map<number, number> {
-    const best = new Map<number, { h: number; v: number }>();
-    for (const t of targets) best.set(t, { h: -1, v: 0 });
-    for (const [h, w] of bagOf(history)) {
-      if (h < 0 || h >= nb.nItems) continue;
-      for (let p = nb.indptr[h]!; p < nb.indptr[h + 1]!; p++) {
-        const b = best.get(nb.indices[p]!);
-        if (b && w * nb.values[p]! > b.v) {
-          b.v = w * nb.values[p]!;
-          b.h = h;
-        }
-      }
-    }
-    const out = new Map<number, number>();
     const bag = bagOf(history);
-    for (const [t, b] of best) {
-      if (b.h >= 0) {
-        out.set(t, b.h);
-        continue;
-      }
-      // The table may list the pair the other way round (item → history item).
-      let h = -1;
-      let v = 0;
-      for (let p = nb.indptr[t]!; p < nb.indptr[t + 1]!; p++) {
-        const w = bag.get(nb.indices[p]!);
-        if (w !== undefined && w * nb.values[p]! > v) {
-          v = w * nb.values[p]!;
-          h = nb.indices[p]!;
-        }
-      }
-      if (h >= 0) out.set(t, h);
+    const out = new Map<number, number>();
+    for (const t of targets) {
+      const h = anchorFor(nb, bag, t);
+      if (h !== undefined) out.set(t, h);
     }
     return out;
   }
 
-  /**
-   * Pairwise similarity (the larger of behaviour and content) among the short MMR candidate list, read
-   * once from each candidate's neighbour rows: O(pool · k) instead of a row scan per pair MMR asks about.
-   */
-  function poolSimilarity(m: ServingModel, pool: readonly number[]): (a: number, b: number) => number {
-    const n = m.itemIds.length;
-    if (slots.length < n) slots = new Int32Array(n).fill(-1);
-    const at = slots;
-    pool.forEach((item, x) => (at[item] = x));
-    const size = pool.length;
-    const sim = new Float64Array(size * size);
-    for (const nb of [m.similar, m.content])
-      for (let x = 0; x < size; x++) {
-        const a = pool[x]!;
-        for (let p = nb.indptr[a]!; p < nb.indptr[a + 1]!; p++) {
-          const y = at[nb.indices[p]!]!;
-          if (y < 0) continue;
-          const v = nb.values[p]!;
-          if (v > sim[x * size + y]!) sim[x * size + y] = v;
-          if (v > sim[y * size + x]!) sim[y * size + x] = v;
-        }
-      }
-    const pos = new Map<number, number>();
-    pool.forEach((item, x) => {
-      pos.set(item, x);
-      at[item] = -1;
-    });
-    return (a, b) => {
-      const x = pos.get(a);
-      const y = pos.get(b);
-      return x === undefined || y === undefined ? 0 : sim[x * size + y]!;
-    };
-  }
-  /** Scratch item → pool position map (−1: not in the pool), reset after each use. */
-  let slots = new Int32Array(0);
-
-  /** Items no request may get (not in the catalogue), computed once per model version. */
-  let unsellable: { model: ServingModel; mask: Uint8Array } | null = null;
-  function baseExclusions(m: ServingModel): Uint8Array {
-    if (unsellable?.model !== m) {
-      const mask = new Uint8Array(m.itemIds.length);
-      m.info.forEach((x, i) => (mask[i] = x.inCatalog ? 0 : 1));
-      unsellable = { model: m, mask };
-    }
-    return unsellable.mask;
-  }
-
   // Impressions are written in batches (one transaction per flush, not one per request); the module
-  // flushes on a timer and on stop. Reads come from an in-process count per shopper (loaded once from the
-  // store, then kept current as lists are shown), so serving never waits for a write. Counts are reloaded
-  // after `impressionMaxAgeMs` to pick up lists shown by other serving processes.
+  // flushes on a timer (every second) and on stop, and a large backlog is flushed at once. A commit
+  // waits for the disk on the serving thread, so fewer, larger transactions keep the loop free. Reads come from an in-process count per shopper (loaded once from the
+  // store, the misses of requests arriving together in one query, then kept current as lists are shown),
+  // so serving never waits for a write. Counts are reloaded after `impressionMaxAgeMs` to pick up lists
+  // shown by other serving processes.
   let pending = new Map<string | null, string[][]>();
   let pendingCount = 0;
   const impressionMaxAgeMs = 60_000;
@@ -393,26 +567,53 @@ export function createRecommendService(deps: RecommendServiceDeps, config: Recom
     else pending.set(subjectId, [itemIds]);
     const counts = subjectId === null ? undefined : impressionCounts.get(subjectId);
     if (counts) for (const id of itemIds) counts.shown.set(id, (counts.shown.get(id) ?? 0) + 1);
-    if (++pendingCount >= 500)
+    if (++pendingCount >= 5_000)
       void service.flush().catch((e: unknown) => deps.logger.warn({ err: e }, 'impression flush failed'));
   }
-  async function impressionsOf(subjectIds: readonly string[]): Promise<Map<string, number>> {
-    const out = new Map<string, number>();
-    for (const id of subjectIds) {
-      let c = impressionCounts.get(id);
-      if (!c || performance.now() - c.at > impressionMaxAgeMs) {
-        const at = performance.now();
-        const shown = new Map<string, number>();
-        for (const r of await store.impressionsOf([id])) shown.set(r.item_id, Number(r.shown));
-        // Lists shown but not yet written are not in the store: count them too.
-        for (const list of pending.get(id) ?? [])
-          for (const item of list) shown.set(item, (shown.get(item) ?? 0) + 1);
-        c = { at, shown };
-        impressionCounts.set(id, c);
-        while (impressionCounts.size > 20_000) impressionCounts.delete(impressionCounts.keys().next().value!);
-      }
-      for (const [item, n] of c.shown) out.set(item, (out.get(item) ?? 0) + n);
+  async function loadImpressions(ids: readonly string[]): Promise<void> {
+    const at = performance.now();
+    const rows = await store.impressionsOf(ids);
+    const fresh = new Map(ids.map((id) => [id, new Map<string, number>()]));
+    for (const r of rows) {
+      const shown = fresh.get(r.subject_id)!;
+      shown.set(r.item_id, (shown.get(r.item_id) ?? 0) + Number(r.shown));
     }
+    for (const [id, shown] of fresh) {
+      // Lists shown but not yet written are not in the store: count them too.
+      for (const list of pending.get(id) ?? [])
+        for (const item of list) shown.set(item, (shown.get(item) ?? 0) + 1);
+      impressionCounts.delete(id);
+      impressionCounts.set(id, { at, shown });
+    }
+    while (impressionCounts.size > 20_000) impressionCounts.delete(impressionCounts.keys().next().value!);
+  }
+  let impressionBatch: { ids: Set<string>; done: Promise<void> } | null = null;
+  function loadImpressionsBatched(ids: readonly string[]): Promise<void> {
+    if (!impressionBatch) {
+      const batch = { ids: new Set<string>(), done: Promise.resolve() };
+      batch.done = new Promise<void>((resolve, reject) =>
+        setImmediate(() => {
+          if (impressionBatch === batch) impressionBatch = null;
+          loadImpressions([...batch.ids]).then(resolve, reject);
+        }),
+      );
+      impressionBatch = batch;
+    }
+    for (const id of ids) impressionBatch.ids.add(id);
+    return impressionBatch.done;
+  }
+  const NO_IMPRESSIONS: ReadonlyMap<string, number> = new Map();
+  async function impressionsOf(subjectIds: readonly string[]): Promise<ReadonlyMap<string, number>> {
+    const now = performance.now();
+    const stale = subjectIds.filter((id) => {
+      const c = impressionCounts.get(id);
+      return !c || now - c.at > impressionMaxAgeMs;
+    });
+    if (stale.length > 0) await loadImpressionsBatched(stale);
+    if (subjectIds.length === 1) return impressionCounts.get(subjectIds[0]!)?.shown ?? NO_IMPRESSIONS;
+    const out = new Map<string, number>();
+    for (const id of subjectIds)
+      for (const [item, n] of impressionCounts.get(id)?.shown ?? []) out.set(item, (out.get(item) ?? 0) + n);
     return out;
   }
   let rulesCache: { at: number; rules: Awaited<ReturnType<RecommendStore['rules']>> } | null = null;
@@ -426,6 +627,36 @@ export function createRecommendService(deps: RecommendServiceDeps, config: Recom
       rulesCache = { at: clock.now().getTime(), rules: await store.rules() };
     return rulesCache.rules;
   }
+
+  /** Drops everything held in memory about the shoppers (erasure, personalisation off). */
+  function forget(subjectIds: readonly string[], thorough = false) {
+    histories.invalidate(subjectIds);
+    feedbackCache.invalidate(subjectIds);
+    for (const id of subjectIds) {
+      impressionCounts.delete(id);
+      derivedCache.delete(id);
+    }
+    derivedCache.delete(subjectIds.join('\n'));
+    // Entries for several ids at once (a device and a customer) are rare: scan only when there are some.
+    if (thorough || multiIdEntries > 0)
+      for (const key of derivedCache.keys())
+        if (key.includes('\n') && key.split('\n').some((id) => subjectIds.includes(id)))
+          derivedCache.delete(key);
+  }
+
+  const NO_HISTORY: Omit<Derived, 'index'> = {
+    stamp: '',
+    length: 0,
+    bag: new Map(),
+    bought: new Set(),
+    sessionItems: [],
+    candidates: {
+      items: new Int32Array(0),
+      scores: new Float64Array(0),
+      anchors: new Int32Array(0),
+      complete: true,
+    },
+  };
 
   const service = {
     async flush(): Promise<void> {
@@ -449,21 +680,40 @@ export function createRecommendService(deps: RecommendServiceDeps, config: Recom
         ...(config.easeLambda !== undefined ? { easeLambda: config.easeLambda } : {}),
         ...(config.maxDenseItems !== undefined ? { maxDenseItems: config.maxDenseItems } : {}),
       };
-      const { bytes, stats } =
+      // The worker hands back the artefact to store and the model itself (transferred typed arrays), so
+      // the serving thread neither decompresses nor decodes anything to swap it in.
+      const { bytes, stats, parts } =
         config.trainInWorker === false
           ? (() => {
               const m = trainServingModel(events, products, trainOptions);
-              return { bytes: serializeModel(m), stats: m.stats };
+              return { bytes: serializeModel(m), stats: m.stats, parts: partsOf(m).parts };
             })()
-          : await trainInWorker(events, products, trainOptions);
+          : await inWorker<{ bytes: Uint8Array; stats: ServingModel['stats']; parts: ModelParts }>({
+              mode: 'train',
+              events,
+              products,
+              options: trainOptions,
+            });
       const version = await store.saveModel(bytes, stats, clock.now().getTime());
-      const model = deserializeModel(bytes);
-      current = { version, model };
+      const model = modelFromParts(parts);
+      await syncStock(products);
+      install(version, model);
       deps.logger.info({ version, ...model.stats }, 'recommendation model trained');
-      // The training read has every recent shopper's events: warm the history cache with them.
+      // The training read has every recent shopper's events: warm the history cache with them, then
+      // compute their candidate lists (the offline cache), so their first requests do no scoring.
       await histories
         .prefill(events, asOf)
         .catch((e: unknown) => deps.logger.warn({ err: e }, 'history cache warm-up failed'));
+      const recent = [...new Set(events.map((e) => e.subjectId))].slice(0, maxCandidateSubjects);
+      const index = current!.index;
+      const warming = warmIndex(index)
+        .then(() => warmCandidates(recent))
+        .catch((e: unknown) => {
+          deps.logger.warn({ err: e }, 'candidate cache warm-up failed');
+          return 0;
+        });
+      // An erasure's receipt waits for the retrain, not for the warm-up (it goes on in the background).
+      if (!options.excludeSubjects?.length) await warming;
       return { version, stats };
     },
 
@@ -472,175 +722,264 @@ export function createRecommendService(deps: RecommendServiceDeps, config: Recom
       const latest = await store.latestVersion();
       if (latest > (current?.version ?? 0)) {
         const bytes = await store.loadModel(latest);
-        if (bytes) current = { version: latest, model: deserializeModel(bytes) };
+        if (bytes) {
+          const parts =
+            config.trainInWorker === false
+              ? deserializeParts(bytes)
+              : (
+                  await inWorker<{ parts: ModelParts }>({ mode: 'load', bytes }, [
+                    bytes.buffer as ArrayBuffer,
+                  ])
+                ).parts;
+          if (!stockLoaded) await syncStock();
+          // Another refresh or a training may have installed a newer version meanwhile.
+          if (latest > (current?.version ?? 0)) {
+            install(latest, modelFromParts(parts));
+            void warmIndex(current!.index).catch((e: unknown) =>
+              deps.logger.warn({ err: e }, 'serving index warm-up failed'),
+            );
+          }
+        }
       }
       return current?.version ?? 0;
     },
 
+    /** Re-reads live stock from the catalogue (the module runs it on a timer for other processes' changes). */
+    syncCatalog: () => syncStock(),
+
     async recommend(q: RecommendQuery): Promise<RecommendResult> {
       if (!current) await service.refresh();
       if (!current) await service.train();
-      const { model: m, version } = current!;
-      const n = m.itemIds.length;
-      const anchor = q.itemId !== undefined ? m.itemIndex.get(q.itemId) : undefined;
       if ((q.surface === 'similar' || q.surface === 'bought-together') && q.itemId === undefined)
         throw new AppError('invalid_request', `surface=${q.surface} needs itemId (the product on the page).`);
       const personalised =
-        q.subjectIds.length > 0 && (await deps.personalisation.isPersonalised(q.subjectIds));
+        q.nonPersonalised !== true &&
+        q.subjectIds.length > 0 &&
+        (await deps.personalisation.isPersonalised(q.subjectIds));
       // Personalisation off: nothing of the shopper's history stays in memory either.
-      if (!personalised && q.subjectIds.length > 0) histories.invalidate(q.subjectIds);
-      const ctx = personalised
-        ? await historyOf(q.subjectIds)
-        : { history: { items: [], weights: [] }, bought: new Set<number>(), sessionItems: [] };
-      const feedback = personalised ? await store.feedbackOf(q.subjectIds) : [];
-      const impressions = personalised ? await impressionsOf(q.subjectIds) : new Map<string, number>();
-      // Interest tags only for "for you", only while personalised: tag -> score.
-      const interestOf = new Map<number, { tag: string; score: number }>();
-      if (personalised && q.surface === 'for-you' && deps.interests) {
-        const tags = new Map((await deps.interests.of(q.subjectIds)).map((t) => [t.tag, t.score]));
-        if (tags.size > 0)
-          for (let i = 0; i < n; i++) {
-            const c = m.info[i]!.category;
-            const tag = c ? deps.interests.tagOf(c) : '';
-            const score = tags.get(tag);
-            if (score !== undefined) interestOf.set(i, { tag, score });
+      if (!personalised && q.subjectIds.length > 0 && q.nonPersonalised !== true) forget(q.subjectIds);
+      const ix = current!.index;
+      const poolSize = Math.max(q.limit * 4, 40);
+      const exact = q.candidates !== undefined || poolSize > CANDIDATES;
+      const [ctx, feedback, impressions, tags, shopRules] = await Promise.all([
+        personalised ? derivedOf(ix, q.subjectIds, exact) : { index: ix, ...NO_HISTORY },
+        personalised ? feedbackCache.of(q.subjectIds) : NO_FEEDBACK,
+        personalised ? impressionsOf(q.subjectIds) : NO_IMPRESSIONS,
+        personalised && q.surface === 'for-you' && deps.interests ? deps.interests.of(q.subjectIds) : [],
+        rules(),
+      ]);
+      // A swap while this request waited: answer from the version its history was derived for.
+      const { model: m, version } = ix;
+      const n = m.itemIds.length;
+      const anchor = q.itemId !== undefined ? m.itemIndex.get(q.itemId) : undefined;
+      ensureScratch(n);
+
+      // Interest tags ("for you" only, only while personalised): category → tag and its weight.
+      const interestOf = new Map<string, { tag: string; value: number }>();
+      if (tags.length > 0 && deps.interests) {
+        const scoreOf = new Map(tags.map((t) => [t.tag, t.score]));
+        let max = 0;
+        for (const c of ix.byCategory.keys()) {
+          const score = scoreOf.get(tagOf(c));
+          if (score !== undefined) {
+            interestOf.set(c, { tag: tagOf(c), value: score });
+            if (score > max) max = score;
           }
+        }
+        if (max > 0) for (const v of interestOf.values()) v.value = v.value > 0 ? (0.3 * v.value) / max : 0;
+        else interestOf.clear();
       }
-      const scores = new Float64Array(n);
-      const pageHistory: History =
-        anchor !== undefined ? { items: [anchor], weights: [1] } : { items: [], weights: [] };
+
+      // Exclusions, checked only on the items a request touches.
+      const allowed = q.candidates
+        ? new Set(q.candidates.map((id) => m.itemIndex.get(id)).filter((i): i is number => i !== undefined))
+        : null;
+      const notItems = new Set<number>();
+      for (const id of feedback.items) {
+        const i = m.itemIndex.get(id);
+        if (i !== undefined) notItems.add(i);
+      }
+      const notCategories = feedback.categories;
+      const sellable = ix.sellable;
+      const blocked = (i: number) => {
+        if (!sellable[i] || i === anchor || ctx.bought.has(i) || notItems.has(i)) return true;
+        if (allowed && !allowed.has(i)) return true;
+        const info = m.info[i]!;
+        return (
+          (q.category !== undefined && info.category !== q.category) ||
+          (q.brand !== undefined && info.brand !== q.brand) ||
+          (info.category !== null && notCategories.has(info.category))
+        );
+      };
+
+      // Scores live in scratch arrays for the touched items only. An item's first touch gives it the
+      // part of its score every item has (popularity, interest tag), so untouched items never need one.
+      const values = scratchValues;
+      const marks = scratchMarks;
+      const touched: number[] = [];
+      const popWeight = q.surface === 'for-you' ? 0.05 : q.surface === 'session' ? 0.02 : 0;
+      const base = (i: number) => {
+        let v = popWeight * ix.popularityNorm[i]!;
+        if (interestOf.size > 0) {
+          const c = m.info[i]!.category;
+          const t = c === null ? undefined : interestOf.get(c);
+          if (t) v += t.value;
+        }
+        return v;
+      };
+      const add = (i: number, v: number) => {
+        if (!marks[i]) {
+          marks[i] = 1;
+          touched.push(i);
+          values[i] = base(i);
+        }
+        values[i]! += v;
+      };
+      /** Touches items of `list` in order until `want` unblocked ones were seen. */
+      const walk = (list: ArrayLike<number>, want: number) => {
+        let seen = 0;
+        for (let x = 0; x < list.length && seen < want; x++) {
+          const i = list[x]!;
+          if (blocked(i)) continue;
+          add(i, 0);
+          seen++;
+        }
+      };
+      // Where items without a history score come from: the shop's list, the asked category, or all.
+      const universe: ArrayLike<number> = allowed
+        ? Int32Array.from(allowed).sort((a, b) => ix.popularityNorm[b]! - ix.popularityNorm[a]! || a - b)
+        : q.category !== undefined
+          ? (ix.byCategory.get(q.category) ?? new Int32Array(0))
+          : ix.popularOrder;
+
       let mainTable: Neighbours = m.collaborative;
       let mainKind: Reason['kind'] = 'viewed';
-      let anchorHistory = ctx.history;
+      let sessionHistory: History | null = null;
       if (q.surface === 'for-you') {
-        if (ctx.history.items.length > 0) {
-          addNeighbours(scores, m.collaborative, ctx.history, 1);
-          addNeighbours(scores, m.similar, ctx.history, 0.3);
+        const c = ctx.candidates;
+        for (let x = 0; x < c.items.length; x++) add(c.items[x]!, c.scores[x]!);
+        // Items no history reaches compete on popularity and interest tags: the best of those suffice.
+        walk(universe, 2 * poolSize);
+        if (!allowed && q.category === undefined)
+          for (const cat of interestOf.keys()) walk(ix.byCategory.get(cat)!, 2 * poolSize);
+      } else if (q.surface === 'similar' || q.surface === 'bought-together') {
+        if (anchor !== undefined) {
+          const row = ix.pageRow(q.surface, anchor);
+          for (let x = 0; x < row.items.length; x++) add(row.items[x]!, row.scores[x]!);
         }
-        if (interestOf.size > 0) {
-          const fromInterests = new Float64Array(n);
-          for (const [i, t] of interestOf) fromInterests[i] = t.score;
-          addInto(scores, fromInterests, 0.3);
-        }
-        addInto(scores, m.popularity, 0.05);
-      } else if (q.surface === 'similar') {
-        addNeighbours(scores, m.similar, pageHistory, 1);
-        addNeighbours(scores, m.content, pageHistory, 0.5);
-        [mainTable, mainKind, anchorHistory] = [m.similar, 'similar', pageHistory];
-      } else if (q.surface === 'bought-together') {
-        addNeighbours(scores, m.boughtTogether, pageHistory, 1);
-        addNeighbours(scores, m.similar, pageHistory, 0.1);
-        [mainTable, mainKind, anchorHistory] = [m.boughtTogether, 'bought_with', pageHistory];
+        [mainTable, mainKind] =
+          q.surface === 'similar' ? [m.similar, 'similar'] : [m.boughtTogether, 'bought_with'];
       } else {
         const session: History =
           ctx.sessionItems.length > 0
             ? { items: ctx.sessionItems, weights: ctx.sessionItems.map(() => 1) }
-            : pageHistory;
+            : anchor !== undefined
+              ? { items: [anchor], weights: [1] }
+              : { items: [], weights: [] };
         if (session.items.length > 0) {
-          addInto(scores, m.vsknn.score(session), 1);
-          addNeighbours(scores, m.rules, { items: session.items.slice(-1), weights: [1] }, 0.5);
+          const s = m.vsknn.score(session);
+          let max = 0;
+          for (let i = 0; i < s.length; i++) if (s[i]! > max) max = s[i]!;
+          if (max > 0) for (let i = 0; i < s.length; i++) if (s[i]! > 0) add(i, s[i]! / max);
+          accumulate(m.rules, new Map([[session.items.at(-1)!, 1]]), 0.5, add);
         }
-        addInto(scores, m.popularity, 0.02);
-        [mainTable, mainKind, anchorHistory] = [m.rules, 'session', session];
+        walk(universe, 2 * poolSize);
+        [mainTable, mainKind, sessionHistory] = [m.rules, 'session', session];
       }
-      // A list the shop passes in is re-ranked, nothing else is added.
-      const allowed = q.candidates
-        ? new Set(q.candidates.map((id) => m.itemIndex.get(id)).filter((i): i is number => i !== undefined))
-        : null;
-      const notCategories = new Set(feedback.filter((f) => f.kind === 'category').map((f) => f.value));
-      const mask = baseExclusions(m).slice();
-      for (const i of ctx.bought) mask[i] = 1;
-      if (anchor !== undefined) mask[anchor] = 1;
-      for (const f of feedback)
-        if (f.kind === 'item') {
-          const i = m.itemIndex.get(f.value);
-          if (i !== undefined) mask[i] = 1;
-        }
-      if (allowed || q.category || q.brand || notCategories.size > 0)
-        for (let i = 0; i < n; i++) {
-          const info = m.info[i]!;
-          if (
-            (allowed && !allowed.has(i)) ||
-            (q.category && info.category !== q.category) ||
-            (q.brand && info.brand !== q.brand) ||
-            (info.category && notCategories.has(info.category))
-          )
-            mask[i] = 1;
-        }
-      const exclude = { has: (i: number) => mask[i] === 1 };
       // Items shown again and again without a click lose weight.
       for (const [itemId, shown] of impressions) {
+        if (shown <= 3) continue;
         const i = m.itemIndex.get(itemId);
-        if (i !== undefined && shown > 3) scores[i] = scores[i]! * Math.pow(0.8, shown - 3);
+        if (i !== undefined && marks[i]) values[i] = values[i]! * Math.pow(0.8, shown - 3);
       }
-      const shopRules = await rules();
+      const pins: number[] = [];
       for (const r of shopRules) {
         if (r.surface !== null && r.surface !== q.surface) continue;
         const i = m.itemIndex.get(r.item_id);
         if (i === undefined) continue;
-        if (r.kind === 'boost') scores[i] = (scores[i]! + 0.01) * r.factor;
-        else if (r.kind === 'bury') scores[i] = scores[i]! * r.factor;
+        if (r.kind === 'boost') {
+          add(i, 0);
+          values[i] = (values[i]! + 0.01) * r.factor;
+        } else if (r.kind === 'bury') {
+          if (marks[i]) values[i] = values[i]! * r.factor;
+        } else if (r.kind === 'pin' && !blocked(i)) pins.push(i);
       }
-      const poolSize = Math.max(q.limit * 4, 40);
-      let pool = topK(scores, poolSize, exclude);
+      const pool = topKAmong(touched, values, poolSize, blocked);
+      const poolScores = pool.map((i) => values[i]!);
       if (pool.length < poolSize) {
         // Cold start (new shop, new shopper, new item): fill with popular items, then any sellable item.
         const inPool = new Set(pool);
-        const have = { has: (i: number) => mask[i] === 1 || inPool.has(i) };
-        for (const i of topK(m.popularity, poolSize - pool.length, have, true)) {
+        for (let x = 0; x < universe.length && pool.length < poolSize; x++) {
+          const i = universe[x]!;
+          if (inPool.has(i) || blocked(i)) continue;
           pool.push(i);
-          scores[i] = 0;
+          poolScores.push(0);
         }
       }
-      // Live stock and status from the catalogue.
-      const products = await deps.catalog.getProducts(pool.map((i) => m.itemIds[i]!));
-      const sellable = new Set(products.filter((p) => p.active && p.stock > 0).map((p) => p.id));
-      pool = pool.filter((i) => sellable.has(m.itemIds[i]!));
-      const similarity = poolSimilarity(m, pool);
-      let ranked = mmrRerank(
-        pool.map((i) => ({ item: i, score: scores[i]! })),
+      const pinScores = pins.map((i) => (marks[i] ? values[i]! : base(i)));
+      for (const i of touched) {
+        values[i] = 0;
+        marks[i] = 0;
+      }
+      const order = mmrRerankPool(
+        Float64Array.from(poolScores),
         q.limit,
-        config.diversityLambda ?? 0.8,
-        similarity,
+        q.diversityLambda ?? config.diversityLambda ?? 0.8,
+        poolSimilarity(ix, pool),
       );
-      const pins = shopRules.filter(
-        (r) => r.kind === 'pin' && (r.surface === null || r.surface === q.surface),
-      );
+      let ranked = order.map((x) => ({ item: pool[x]!, score: poolScores[x]! }));
       if (pins.length > 0) {
-        const pinned = (await deps.catalog.getProducts(pins.map((p) => p.item_id)))
-          .filter((p) => p.active && p.stock > 0)
-          .map((p) => m.itemIndex.get(p.id))
-          .filter((i): i is number => i !== undefined && !exclude.has(i));
         ranked = [
-          ...pinned.map((i) => ({ item: i, score: scores[i]! })),
-          ...ranked.filter((r) => !pinned.includes(r.item)),
+          ...pins.map((i, x) => ({ item: i, score: pinScores[x]! })),
+          ...ranked.filter((r) => !pins.includes(r.item)),
         ].slice(0, q.limit);
       }
-      const anchors =
-        anchorHistory.items.length > 0
+      // Explanations: the history item (or the page item) each recommendation comes from.
+      const hasHistory =
+        q.surface === 'for-you'
+          ? ctx.length > 0
+          : q.surface === 'session'
+            ? sessionHistory!.items.length > 0
+            : anchor !== undefined;
+      const sessionAnchors =
+        q.surface === 'session' && hasHistory
           ? anchorsOf(
               mainTable,
-              anchorHistory,
+              sessionHistory!,
               ranked.map((r) => r.item),
             )
-          : new Map<number, number>();
+          : null;
+      const cached = new Map<number, number>();
+      if (q.surface === 'for-you') {
+        const c = ctx.candidates;
+        for (let x = 0; x < c.items.length; x++)
+          if (c.anchors[x]! >= 0) cached.set(c.items[x]!, c.anchors[x]!);
+      }
+      const anchorOf = (item: number): number | undefined => {
+        if (q.surface === 'for-you') return cached.get(item) ?? anchorFor(mainTable, ctx.bag, item);
+        if (sessionAnchors) return sessionAnchors.get(item);
+        return anchor;
+      };
       const items = ranked.map(({ item, score }) => {
         // A filler from the cold-start fallback (score 0) is explained as popular, not as similar.
-        const a = score > 0 && anchorHistory.items.length > 0 ? (anchors.get(item) ?? anchor ?? null) : null;
+        const a = score > 0 && hasHistory ? (anchorOf(item) ?? anchor ?? null) : null;
         // An item in one of the shopper's interest tags is explained by that tag (the control they can
         // delete in the privacy centre); otherwise by its anchor item, else as popular.
-        const interest = score > 0 ? (interestOf.get(item)?.tag ?? null) : null;
+        const c = m.info[item]!.category;
+        const interest = score > 0 && c !== null ? (interestOf.get(c)?.tag ?? null) : null;
         const kind: Reason['kind'] = interest !== null ? 'interest' : a === null ? 'popular' : mainKind;
         return {
           itemId: m.itemIds[item]!,
           score: Math.round(score * 1e6) / 1e6,
-          reason: reasonFor(kind, m, a, m.info[item]!.category, interest),
+          reason: reasonFor(kind, m, a, c, interest),
         };
       });
-      bufferImpressions(
-        personalised ? q.subjectIds[0]! : null,
-        items.map((i) => i.itemId),
-      );
+      // A staff preview is not an impression: it must not skew exposure, fairness or the shopper's list.
+      if (q.preview !== true)
+        bufferImpressions(
+          personalised ? q.subjectIds[0]! : null,
+          items.map((i) => i.itemId),
+        );
       return { surface: q.surface, personalised, modelVersion: version, items };
     },
 
@@ -666,8 +1005,14 @@ export function createRecommendService(deps: RecommendServiceDeps, config: Recom
       if (subjectIds.length === 0)
         throw new AppError('invalid_request', 'Pass userId or anonymousId: feedback belongs to a shopper.');
       const now = clock.now().getTime();
-      if (target.itemId) await store.addFeedback(subjectIds[0]!, 'item', target.itemId, now);
-      if (target.category) await store.addFeedback(subjectIds[0]!, 'category', target.category, now);
+      if (target.itemId) {
+        await store.addFeedback(subjectIds[0]!, 'item', target.itemId, now);
+        feedbackCache.add(subjectIds[0]!, 'item', target.itemId);
+      }
+      if (target.category) {
+        await store.addFeedback(subjectIds[0]!, 'category', target.category, now);
+        feedbackCache.add(subjectIds[0]!, 'category', target.category);
+      }
     },
 
     /** Exposure by brand and price band against their share of the catalogue, Gini over items, new items' share. */
@@ -736,11 +1081,8 @@ export function createRecommendService(deps: RecommendServiceDeps, config: Recom
      * every older model version, so nothing of theirs remains in models or caches when this resolves.
      */
     async erase(subjectIds: readonly string[]): Promise<number> {
-      for (const id of subjectIds) {
-        pending.delete(id);
-        impressionCounts.delete(id);
-      }
-      histories.invalidate(subjectIds);
+      for (const id of subjectIds) pending.delete(id);
+      forget(subjectIds, true);
       const deleted = await store.eraseSubject(subjectIds);
       const hadModel = (await store.latestVersion()) > 0;
       if (hadModel) {
@@ -748,7 +1090,7 @@ export function createRecommendService(deps: RecommendServiceDeps, config: Recom
         await store.deleteModelsBefore(version);
       }
       // Again after the retrain: a request that read the events before they were deleted may have cached them.
-      histories.invalidate(subjectIds);
+      forget(subjectIds, true);
       return deleted;
     },
   };

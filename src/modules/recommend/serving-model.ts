@@ -9,7 +9,7 @@ import { trainContent } from './algorithms/content.ts';
 import { trainEase } from './algorithms/ease.ts';
 import { trainItemKnn } from './algorithms/item-knn.ts';
 import { trainPopularity } from './algorithms/popularity.ts';
-import { trainSequentialRules, trainVsknn } from './algorithms/session-knn.ts';
+import { trainSequentialRules, vsknnFromIndex } from './algorithms/session-knn.ts';
 import { topK } from './algorithms/sparse.ts';
 import type { InteractionSet, Neighbours, Recommender } from './algorithms/types.ts';
 import { EVENT_TYPE_WEIGHTS } from './evaluation/load-interactions.ts';
@@ -237,23 +237,51 @@ function recentSessions(d: InteractionSet, max: number): ServingModel['sessions'
   return { indptr, items: Int32Array.from(flat), times: Float64Array.from(chosen, (s) => last.get(s)!) };
 }
 
+/**
+ * V-SKNN over the model's recent sessions, indexed straight from their compressed rows: sessions are
+ * stored most recent first, so each item's session list comes out in recency order without sorting, and
+ * a swap-in spends milliseconds here rather than building a set per session.
+ */
 function vsknnFromSessions(s: ServingModel['sessions'], nItems: number): Recommender {
   const nS = s.indptr.length - 1;
-  const sessions = new Int32Array(s.items.length);
-  const times = new Float64Array(s.items.length);
+  const marks = new Int32Array(nItems).fill(-1);
+  const distinct = new Int32Array(s.items.length);
+  const sessionStart = new Int32Array(nS + 1);
+  const counts = new Int32Array(nItems + 1);
+  let present = 0;
+  let d = 0;
   for (let x = 0; x < nS; x++) {
-    sessions.fill(x, s.indptr[x], s.indptr[x + 1]);
-    times.fill(s.times[x]!, s.indptr[x], s.indptr[x + 1]);
+    for (let p = s.indptr[x]!; p < s.indptr[x + 1]!; p++) {
+      const i = s.items[p]!;
+      if (i < 0 || i >= nItems || marks[i] === x) continue;
+      marks[i] = x;
+      distinct[d++] = i;
+      counts[i + 1]!++;
+    }
+    if (d > sessionStart[x]!) present++;
+    sessionStart[x + 1] = d;
   }
-  return trainVsknn({
-    nUsers: nS,
+  for (let i = 0; i < nItems; i++) counts[i + 1]! += counts[i]!;
+  const fill = counts.slice(0, nItems);
+  const bySession = new Int32Array(d);
+  for (let x = 0; x < nS; x++)
+    for (let p = sessionStart[x]!; p < sessionStart[x + 1]!; p++) bySession[fill[distinct[p]!]!++] = x;
+  const idf = new Float64Array(nItems);
+  for (let i = 0; i < nItems; i++) {
+    const c = counts[i + 1]! - counts[i]!;
+    idf[i] = c > 0 ? Math.log(present / c) : 0;
+  }
+  return vsknnFromIndex(
+    {
+      sessionItems: Array.from({ length: nS }, (_, x) =>
+        distinct.subarray(sessionStart[x], sessionStart[x + 1]),
+      ),
+      sessionTime: s.times,
+      itemSessions: Array.from({ length: nItems }, (_, i) => bySession.subarray(counts[i], counts[i + 1])),
+      idf,
+    },
     nItems,
-    users: sessions,
-    items: s.items,
-    weights: new Float64Array(s.items.length).fill(1),
-    times,
-    sessions,
-  });
+  );
 }
 
 const b64 = (a: ArrayBufferView) => Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('base64');
@@ -293,7 +321,54 @@ export function serializeModel(m: ServingModel): Uint8Array {
   return new Uint8Array(gzipSync(JSON.stringify(doc)));
 }
 
+/** A model as plain data (typed arrays, strings): what crosses a worker boundary without copying. */
+export type ModelParts = Omit<ServingModel, 'itemIndex' | 'vsknn'>;
+
+/** The model's parts and the buffers to transfer with them (each once). */
+export function partsOf(m: ModelParts): { parts: ModelParts; transfer: ArrayBuffer[] } {
+  const parts: ModelParts = {
+    trainedAt: m.trainedAt,
+    itemIds: m.itemIds,
+    info: m.info,
+    popularity: m.popularity,
+    collaborative: m.collaborative,
+    similar: m.similar,
+    boughtTogether: m.boughtTogether,
+    content: m.content,
+    rules: m.rules,
+    sessions: m.sessions,
+    stats: m.stats,
+  };
+  const arrays = [
+    m.popularity,
+    ...[m.collaborative, m.similar, m.boughtTogether, m.content, m.rules].flatMap((nb) => [
+      nb.indptr,
+      nb.indices,
+      nb.values,
+    ]),
+    m.sessions.indptr,
+    m.sessions.items,
+    m.sessions.times,
+  ];
+  const transfer = [...new Set(arrays.map((a) => a.buffer as ArrayBuffer))];
+  return { parts, transfer };
+}
+
+/** The serving model from its parts: the id lookup and the V-SKNN session index are rebuilt here. */
+export function modelFromParts(p: ModelParts): ServingModel {
+  return {
+    ...p,
+    itemIndex: new Map(p.itemIds.map((id, i) => [id, i])),
+    vsknn: vsknnFromSessions(p.sessions, p.itemIds.length),
+  };
+}
+
 export function deserializeModel(bytes: Uint8Array): ServingModel {
+  return modelFromParts(deserializeParts(bytes));
+}
+
+/** Decompresses and decodes a stored artefact (CPU-heavy on a large model: a worker runs it). */
+export function deserializeParts(bytes: Uint8Array): ModelParts {
   const d = JSON.parse(gunzipSync(bytes).toString('utf8')) as {
     trainedAt: number;
     itemIds: string[];
@@ -315,7 +390,6 @@ export function deserializeModel(bytes: Uint8Array): ServingModel {
   return {
     trainedAt: d.trainedAt,
     itemIds: d.itemIds,
-    itemIndex: new Map(d.itemIds.map((id, i) => [id, i])),
     info: d.info,
     popularity: fromB64(d.popularity, Float64Array),
     collaborative: nbIn(d.collaborative),
@@ -324,7 +398,6 @@ export function deserializeModel(bytes: Uint8Array): ServingModel {
     content: nbIn(d.content),
     rules: nbIn(d.rules),
     sessions,
-    vsknn: vsknnFromSessions(sessions, d.itemIds.length),
     stats: d.stats,
   };
 }

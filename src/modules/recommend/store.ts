@@ -3,7 +3,7 @@
  * feedback, per-shopper impressions (so the same items are not shown again and again), aggregate
  * exposure per item and day (fairness audit, no subject ids) and the shop's pin/boost/bury rules.
  */
-import { sql, type Kysely } from 'kysely';
+import { CompiledQuery, sql, type Kysely } from 'kysely';
 import {
   columnTypes,
   stateDialectOf,
@@ -136,6 +136,23 @@ export function createRecommendStore(state: StateStore) {
       if (subjectIds.length === 0) return [];
       return db.selectFrom('recommend_feedback').selectAll().where('subject_id', 'in', subjectIds).execute();
     },
+    /** Feedback given at or after `fromMs`, oldest first (the serving caches tail it). */
+    async feedbackSince(fromMs: number, limit: number) {
+      return db
+        .selectFrom('recommend_feedback')
+        .selectAll()
+        .where('created_at', '>=', fromMs)
+        .orderBy('created_at')
+        .limit(limit)
+        .execute();
+    },
+    async latestFeedbackAt(): Promise<number> {
+      const r = await db
+        .selectFrom('recommend_feedback')
+        .select(sql<number>`max(created_at)`.as('m'))
+        .executeTakeFirst();
+      return Number(r?.m ?? 0);
+    },
     async impressionsOf(subjectIds: readonly string[]) {
       if (subjectIds.length === 0) return [];
       return db
@@ -162,28 +179,44 @@ export function createRecommendStore(state: StateStore) {
       }
       if (exposure.size === 0) return;
       const exposed = [...exposure].map(([item_id, shown]) => ({ day, item_id, shown }));
+      // Hand-built multi-row upserts: this runs on the serving thread every second, and building the
+      // same statement through the query builder costs several times more CPU per row.
+      const dialect = state.dialect;
+      const upsert = (table: string, cols: string[], conflict: string, update: string, rows: unknown[][]) => {
+        const params: unknown[] = [];
+        const tuples = rows.map((r) => {
+          const marks = r.map((v) => {
+            params.push(v);
+            return dialect === 'sqlite' ? '?' : `$${params.length}`;
+          });
+          return `(${marks.join(', ')})`;
+        });
+        return CompiledQuery.raw(
+          `insert into ${table} (${cols.join(', ')}) values ${tuples.join(', ')} on conflict (${conflict}) do update set ${update}`,
+          params,
+        );
+      };
       await state.transaction(async (trx) => {
-        const t = trx as Kysely<RecommendTables>;
         for (let i = 0; i < perSubject.length; i += 200)
-          await t
-            .insertInto('recommend_impressions')
-            .values(perSubject.slice(i, i + 200))
-            .onConflict((oc) =>
-              oc
-                .columns(['subject_id', 'item_id'])
-                .doUpdateSet({ shown: sql`recommend_impressions.shown + excluded.shown`, last_at: now }),
-            )
-            .execute();
+          await trx.executeQuery(
+            upsert(
+              'recommend_impressions',
+              ['subject_id', 'item_id', 'shown', 'last_at'],
+              'subject_id, item_id',
+              'shown = recommend_impressions.shown + excluded.shown, last_at = excluded.last_at',
+              perSubject.slice(i, i + 200).map((r) => [r.subject_id, r.item_id, r.shown, r.last_at]),
+            ),
+          );
         for (let i = 0; i < exposed.length; i += 200)
-          await t
-            .insertInto('recommend_exposure')
-            .values(exposed.slice(i, i + 200))
-            .onConflict((oc) =>
-              oc
-                .columns(['day', 'item_id'])
-                .doUpdateSet({ shown: sql`recommend_exposure.shown + excluded.shown` }),
-            )
-            .execute();
+          await trx.executeQuery(
+            upsert(
+              'recommend_exposure',
+              ['day', 'item_id', 'shown'],
+              'day, item_id',
+              'shown = recommend_exposure.shown + excluded.shown',
+              exposed.slice(i, i + 200).map((r) => [r.day, r.item_id, r.shown]),
+            ),
+          );
       });
     },
     async exposureSince(day: string) {

@@ -1,9 +1,13 @@
 /**
- * Worker thread entry: trains the serving model off the serving thread (training on a large shop takes
- * seconds of CPU that would otherwise stall every request) and hands back the serialised artefact.
+ * Worker thread entry, so that no model work stalls serving: `train` trains the serving model (seconds of
+ * CPU on a large shop) and hands back the serialised artefact with the model's parts; `load` decodes a
+ * stored artefact (decompression and decoding take hundreds of milliseconds on a large model). Parts are
+ * typed arrays, transferred, not copied.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import {
+  deserializeParts,
+  partsOf,
   serializeModel,
   trainServingModel,
   type CatalogItem,
@@ -11,7 +15,15 @@ import {
   type TrainOptions,
 } from './serving-model.ts';
 
-const input = workerData as { events: TrainingEvent[]; products: CatalogItem[]; options: TrainOptions };
-const model = trainServingModel(input.events, input.products, input.options);
-const bytes = serializeModel(model);
-parentPort!.postMessage({ bytes, stats: model.stats }, [bytes.buffer as ArrayBuffer]);
+const input = workerData as
+  | { mode: 'train'; events: TrainingEvent[]; products: CatalogItem[]; options: TrainOptions }
+  | { mode: 'load'; bytes: Uint8Array };
+if (input.mode === 'train') {
+  const model = trainServingModel(input.events, input.products, input.options);
+  const bytes = serializeModel(model);
+  const { parts, transfer } = partsOf(model);
+  parentPort!.postMessage({ bytes, stats: model.stats, parts }, [bytes.buffer as ArrayBuffer, ...transfer]);
+} else {
+  const { parts, transfer } = partsOf(deserializeParts(input.bytes));
+  parentPort!.postMessage({ parts }, transfer);
+}

@@ -28,6 +28,10 @@ import {
   SearchPage,
 } from './pages/analytics.tsx';
 import { CustomersPage } from './pages/customers.tsx';
+import { DemographicsPage, DwellPage, ForecastsPage, PathsPage } from './pages/insights.tsx';
+import { CampaignsPage, ExperimentsPage, LoyaltyPage, SegmentsPage } from './pages/marketing.tsx';
+import { RecommendPreviewPage } from './pages/recommendations.tsx';
+import { ChatAnalyticsPage, ConsentStatsPage, FraudRulesPage } from './pages/tools.tsx';
 import { FairnessPage, FraudPage, InboxPage } from './pages/operations.tsx';
 import { ConsentPage, DataRetentionPage, DsarPage, ProcessingPage } from './pages/privacy.tsx';
 import { AlertsPage, AuditPage, KeysPage, StaffPage } from './pages/security.tsx';
@@ -39,6 +43,18 @@ const PAGE_COMPONENTS: Record<PageId, () => ReactNode> = {
   cart: CartPage,
   retention: RetentionPage,
   reviews: ReviewsPage,
+  paths: PathsPage,
+  dwell: DwellPage,
+  demographics: DemographicsPage,
+  forecasts: ForecastsPage,
+  segments: SegmentsPage,
+  campaigns: CampaignsPage,
+  experiments: ExperimentsPage,
+  loyalty: LoyaltyPage,
+  'recs-preview': RecommendPreviewPage,
+  'fraud-rules': FraudRulesPage,
+  'chat-analytics': ChatAnalyticsPage,
+  'consent-stats': ConsentStatsPage,
   customers: CustomersPage,
   dsar: DsarPage,
   consent: ConsentPage,

@@ -9,6 +9,18 @@ export type PageId =
   | 'cart'
   | 'retention'
   | 'reviews'
+  | 'paths'
+  | 'dwell'
+  | 'demographics'
+  | 'forecasts'
+  | 'segments'
+  | 'campaigns'
+  | 'experiments'
+  | 'loyalty'
+  | 'recs-preview'
+  | 'fraud-rules'
+  | 'chat-analytics'
+  | 'consent-stats'
   | 'customers'
   | 'dsar'
   | 'consent'
@@ -36,6 +48,20 @@ export const NAV: readonly NavGroup[] = [
       { id: 'cart', path: '/cart', label: 'nav.cart', needs: 'analytics:read' },
       { id: 'retention', path: '/retention', label: 'nav.retention', needs: 'analytics:read' },
       { id: 'reviews', path: '/reviews', label: 'nav.reviews', needs: 'analytics:read' },
+      { id: 'paths', path: '/paths', label: 'nav.paths', needs: 'analytics:read' },
+      { id: 'dwell', path: '/dwell', label: 'nav.dwell', needs: 'analytics:read' },
+      { id: 'demographics', path: '/demographics', label: 'nav.demographics', needs: 'analytics:read' },
+      { id: 'forecasts', path: '/forecasts', label: 'nav.forecasts', needs: 'analytics:read' },
+    ],
+  },
+  {
+    label: 'nav.marketing',
+    pages: [
+      { id: 'segments', path: '/segments', label: 'nav.segments', needs: 'marketing:read' },
+      { id: 'campaigns', path: '/campaigns', label: 'nav.campaigns', needs: 'marketing:read' },
+      { id: 'experiments', path: '/experiments', label: 'nav.experiments', needs: 'marketing:read' },
+      // One shopper's points: privileged roles only (owner, admin, marketer hold loyalty:admin).
+      { id: 'loyalty', path: '/loyalty', label: 'nav.loyalty', needs: 'loyalty:admin' },
     ],
   },
   {
@@ -46,8 +72,16 @@ export const NAV: readonly NavGroup[] = [
     label: 'nav.operations',
     pages: [
       { id: 'inbox', path: '/inbox', label: 'nav.inbox', needs: 'chat:agent' },
+      {
+        id: 'chat-analytics',
+        path: '/chat-analytics',
+        label: 'nav.chatAnalytics',
+        needs: 'chatbot:admin',
+      },
       { id: 'fraud', path: '/fraud', label: 'nav.fraud', needs: 'fraud:review' },
+      { id: 'fraud-rules', path: '/fraud-rules', label: 'nav.fraudRules', needs: 'fraud:admin' },
       { id: 'fairness', path: '/fairness', label: 'nav.fairness', needs: 'recommend:admin' },
+      { id: 'recs-preview', path: '/recommendations', label: 'nav.recsPreview', needs: 'recommend:admin' },
     ],
   },
   {
@@ -55,6 +89,12 @@ export const NAV: readonly NavGroup[] = [
     pages: [
       { id: 'dsar', path: '/dsar', label: 'nav.dsar', needs: 'dsar:manage' },
       { id: 'consent', path: '/consent', label: 'nav.consent', needs: 'consent:read' },
+      {
+        id: 'consent-stats',
+        path: '/consent-stats',
+        label: 'nav.consentStats',
+        needs: 'consent:read',
+      },
       {
         id: 'data-retention',
         path: '/data-retention',

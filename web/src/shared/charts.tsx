@@ -113,12 +113,30 @@ function niceMax(v: number): number {
   return 10 * p;
 }
 
-export type Series = { name: string; values: readonly number[]; className: string };
+/** A null value is a gap (e.g. a group suppressed for privacy): the line breaks there. */
+export type Series = { name: string; values: readonly (number | null)[]; className: string };
+
+/** Polyline point lists split at nulls. */
+function runs(values: readonly (number | null)[], at: (v: number, i: number) => string): string[] {
+  const out: string[][] = [[]];
+  values.forEach((v, i) => {
+    if (v === null) out.push([]);
+    else out.at(-1)!.push(at(v, i));
+  });
+  return out.filter((r) => r.length > 0).map((r) => r.join(' '));
+}
 
 /** Lines over a shared x axis (days). Values are scaled per chart; labels are the first, middle and last x. */
-export function LineChart(props: { labels: readonly string[]; series: readonly Series[] }) {
+export function LineChart(props: {
+  labels: readonly string[];
+  series: readonly Series[];
+  /** Fixed top of the y axis (e.g. 1 for rates); default: a round number above the largest value. */
+  max?: number;
+  /** Axis label text of a y value (default: the rounded number). */
+  yLabel?: (v: number) => string;
+}) {
   const { labels, series } = props;
-  const max = niceMax(Math.max(0, ...series.flatMap((s) => s.values)));
+  const max = props.max ?? niceMax(Math.max(0, ...series.flatMap((s) => s.values.filter((v) => v !== null))));
   const n = Math.max(1, labels.length - 1);
   const x = (i: number) => PAD.l + ((W - PAD.l - PAD.r) * i) / n;
   const y = (v: number) => H - PAD.b - ((H - PAD.t - PAD.b) * v) / max;
@@ -132,7 +150,7 @@ export function LineChart(props: { labels: readonly string[]; series: readonly S
           <g key={v}>
             <line x1={PAD.l} x2={W - PAD.r} y1={y(v)} y2={y(v)} className="grid" />
             <text x={PAD.l - 6} y={y(v) + 4} textAnchor="end" className="axis">
-              {Math.round(v)}
+              {props.yLabel ? props.yLabel(v) : Math.round(v)}
             </text>
           </g>
         ))}
@@ -149,13 +167,22 @@ export function LineChart(props: { labels: readonly string[]; series: readonly S
             </text>
           ),
         )}
-        {series.map((s) => (
-          <polyline
-            key={s.name}
-            className={`line ${s.className}`}
-            points={s.values.map((v, i) => `${x(i)},${y(v)}`).join(' ')}
-          />
-        ))}
+        {series.flatMap((s) =>
+          runs(s.values, (v, i) => `${x(i)},${y(v)}`).map((points, j) =>
+            // A run of one point is drawn as a dot so an isolated value stays visible.
+            points.includes(' ') ? (
+              <polyline key={`${s.name}-${j}`} className={`line ${s.className}`} points={points} />
+            ) : (
+              <circle
+                key={`${s.name}-${j}`}
+                className={`dot ${s.className}`}
+                cx={points.split(',')[0]}
+                cy={points.split(',')[1]}
+                r={3}
+              />
+            ),
+          ),
+        )}
       </svg>
       <ul className="legend">
         {series.map((s) => (

@@ -3,6 +3,12 @@
  * (the type makes a missing translation a compile error). `{name}` placeholders are filled by `t`.
  */
 import { createContext, useContext } from 'react';
+import {
+  PAGE_MESSAGES_EN,
+  PAGE_MESSAGES_ID,
+  PAGE_MESSAGES_ZH_HANS,
+  PAGE_MESSAGES_ZH_HANT,
+} from './i18n-pages.ts';
 
 export const LOCALES = ['en', 'id', 'zh-Hans', 'zh-Hant'] as const;
 export type Locale = (typeof LOCALES)[number];
@@ -14,6 +20,7 @@ export const LOCALE_NAMES: Record<Locale, string> = {
 };
 
 const en = {
+  ...PAGE_MESSAGES_EN,
   'app.name': 'Candor',
   'app.language': 'Language',
   'app.signOut': 'Sign out',
@@ -318,6 +325,7 @@ export type MessageKey = keyof typeof en;
 type Messages = Record<MessageKey, string>;
 
 const id: Messages = {
+  ...PAGE_MESSAGES_ID,
   'app.name': 'Candor',
   'app.language': 'Bahasa',
   'app.signOut': 'Keluar',
@@ -623,6 +631,7 @@ const id: Messages = {
 };
 
 const zhHans: Messages = {
+  ...PAGE_MESSAGES_ZH_HANS,
   'app.name': 'Candor',
   'app.language': '语言',
   'app.signOut': '退出登录',
@@ -915,6 +924,7 @@ const zhHans: Messages = {
 
 // Generated from zhHans with opencc-js (cn → twp: Taiwan characters and phrases).
 const zhHant: Messages = {
+  ...PAGE_MESSAGES_ZH_HANT,
   'app.name': 'Candor',
   'app.language': '語言',
   'app.signOut': '登出',

@@ -47,6 +47,26 @@ export const REPLIES = {
     id: 'Pesanan {order}: {status}.',
     zh: '订单 {order}：{status}。',
   },
+  order_tracking: {
+    en: 'It is with {carrier}, tracking number {tracking}.',
+    id: 'Dikirim lewat {carrier}, nomor resi {tracking}.',
+    zh: '承运商：{carrier}，运单号：{tracking}。',
+  },
+  order_tracking_number: {
+    en: 'Tracking number: {tracking}.',
+    id: 'Nomor resi: {tracking}.',
+    zh: '运单号：{tracking}。',
+  },
+  order_not_cancellable: {
+    en: 'Order {order} is already {status}, so it can no longer be cancelled here. Ask me about returns if you want to send it back.',
+    id: 'Pesanan {order} sudah {status}, jadi tidak bisa dibatalkan lagi di sini. Tanyakan soal retur jika ingin mengembalikannya.',
+    zh: '订单 {order} {status}，无法在此取消。如需退回，请咨询退货事宜。',
+  },
+  order_verify_locked: {
+    en: 'I could not verify that order, so I am passing you to a colleague who can help.',
+    id: 'Saya tidak bisa memverifikasi pesanan itu, jadi saya teruskan ke rekan kami yang bisa membantu.',
+    zh: '无法验证该订单，我将为您转接人工客服。',
+  },
   orders_unavailable: {
     en: 'I cannot look up orders right now, so I am passing you to a colleague.',
     id: 'Saya belum bisa mengecek pesanan saat ini, jadi saya teruskan ke rekan kami.',
@@ -178,6 +198,28 @@ export const INTENT_NAMES: Record<string, Text> = {
   personalization_off: { en: 'personalisation', id: 'personalisasi', zh: '个性化' },
   human_agent: { en: 'talking to a person', id: 'bicara dengan petugas', zh: '人工客服' },
 };
+
+/** Order statuses as the bot says them (the orders module's status values). */
+export const ORDER_STATUS_NAMES: Record<string, Text> = {
+  placed: {
+    en: 'received, waiting for payment',
+    id: 'diterima, menunggu pembayaran',
+    zh: '已下单，等待付款',
+  },
+  paid: { en: 'paid and being prepared', id: 'sudah dibayar dan sedang disiapkan', zh: '已付款，正在备货' },
+  shipped: { en: 'shipped', id: 'sudah dikirim', zh: '已发货' },
+  delivered: { en: 'delivered', id: 'sudah diterima', zh: '已送达' },
+  cancelled: { en: 'cancelled', id: 'dibatalkan', zh: '已取消' },
+  refunded: { en: 'refunded', id: 'dananya sudah dikembalikan', zh: '已退款' },
+  partially_refunded: { en: 'partly refunded', id: 'dananya dikembalikan sebagian', zh: '已部分退款' },
+};
+
+export function statusName(status: string, lang: Lang): string {
+  const t = ORDER_STATUS_NAMES[status];
+  if (!t) return status;
+  const s = lang === 'id' ? t.id : lang === 'zh-Hans' || lang === 'zh-Hant' ? t.zh : t.en;
+  return lang === 'zh-Hant' ? traditional(s) : s;
+}
 
 export function intentName(intent: string, lang: Lang): string {
   const t = INTENT_NAMES[intent];

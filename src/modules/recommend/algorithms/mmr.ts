@@ -34,3 +34,47 @@ export function mmrRerank(
   }
   return picked;
 }
+
+/**
+ * `mmrRerank` over a pool given as typed arrays: the serving path, with no per-candidate objects.
+ * `similarTo(x, visit)` calls `visit(y, similarity)` for the pool positions y similar to position x
+ * (others count as 0); it is asked only about the items picked. Returns pool positions.
+ */
+export function mmrRerankPool(
+  scores: Float64Array,
+  k: number,
+  lambda: number,
+  similarTo: (x: number, visit: (y: number, similarity: number) => void) => void,
+): number[] {
+  const n = scores.length;
+  if (lambda >= 1 || n <= 1) return Array.from({ length: Math.min(k, n) }, (_, x) => x);
+  let max = 0;
+  let min = Infinity;
+  for (let x = 0; x < n; x++) {
+    if (scores[x]! > max) max = scores[x]!;
+    if (scores[x]! < min) min = scores[x]!;
+  }
+  const span = max - min || 1;
+  const maxSim = new Float64Array(n);
+  const taken = new Uint8Array(n);
+  const picked: number[] = [];
+  const visit = (y: number, v: number) => {
+    if (v > maxSim[y]!) maxSim[y] = v;
+  };
+  while (picked.length < k && picked.length < n) {
+    let best = -1;
+    let bestValue = -Infinity;
+    for (let x = 0; x < n; x++) {
+      if (taken[x]) continue;
+      const v = lambda * ((scores[x]! - min) / span) - (1 - lambda) * maxSim[x]!;
+      if (v > bestValue) {
+        bestValue = v;
+        best = x;
+      }
+    }
+    taken[best] = 1;
+    picked.push(best);
+    if (picked.length < k) similarTo(best, visit);
+  }
+  return picked;
+}

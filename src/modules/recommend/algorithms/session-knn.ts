@@ -38,7 +38,7 @@ const stepDecay = {
   log: (s: number) => 1 / (Math.log10(s + 1.7) + 1),
 } as const;
 
-type SessionIndex = {
+export type SessionIndex = {
   /** Distinct items of each session. */
   sessionItems: Int32Array[];
   /** Last event time of each session (recency for sampling). */
@@ -75,14 +75,21 @@ export function indexSessions(data: InteractionSet): SessionIndex {
 export type SessionKnnModel = Recommender & { readonly index: SessionIndex };
 
 export function trainVsknn(data: InteractionSet, options: VsknnOptions = {}): SessionKnnModel {
+  return vsknnFromIndex(indexSessions(data), data.nItems, options);
+}
+
+/** V-SKNN over a prebuilt session index (the serving model builds its index from compressed rows). */
+export function vsknnFromIndex(
+  index: SessionIndex,
+  nItems: number,
+  options: VsknnOptions = {},
+): SessionKnnModel {
   const k = options.k ?? 500;
   const sampleSize = options.sampleSize ?? 5000;
   const weight = positionWeight[options.weighting ?? 'quadratic'];
   const decay = stepDecay[options.weightingScore ?? 'div'];
   const idfW = options.idfWeighting ?? 5;
   const remind = options.remind ?? true;
-  const index = indexSessions(data);
-  const nItems = data.nItems;
   const sim = new Float64Array(index.sessionItems.length);
   const mark = new Uint8Array(index.sessionItems.length);
   return {

@@ -154,3 +154,63 @@ export function bagOf(history: History): Map<number, number> {
   }
   return bag;
 }
+
+/**
+ * `topK` restricted to a candidate list: the k candidates with the highest positive scores (descending,
+ * ties by index), skipping excluded ones. Serving uses it on the few hundred items a request touches.
+ */
+export function topKAmong(
+  candidates: readonly number[],
+  scores: Float64Array,
+  k: number,
+  exclude?: (item: number) => boolean,
+): number[] {
+  if (k <= 0) return [];
+  // A binary min-heap of item indices ("smaller" = lower score, or equal score and higher index).
+  const heap = new Int32Array(Math.min(k, candidates.length));
+  let size = 0;
+  for (let c = 0; c < candidates.length; c++) {
+    const i = candidates[c]!;
+    const s = scores[i]!;
+    if (!(s > 0)) continue;
+    if (size === k) {
+      const r = heap[0]!;
+      const sr = scores[r]!;
+      // Not better than the worst kept: skip before the (costlier) exclusion check.
+      if (s < sr || (s === sr && i > r)) continue;
+    }
+    if (exclude !== undefined && exclude(i)) continue;
+    if (size < k) {
+      let x = size++;
+      while (x > 0) {
+        const p = (x - 1) >> 1;
+        const hp = heap[p]!;
+        const sp = scores[hp]!;
+        if (!(s < sp || (s === sp && i > hp))) break;
+        heap[x] = hp;
+        x = p;
+      }
+      heap[x] = i;
+    } else {
+      let x = 0;
+      for (;;) {
+        const l = 2 * x + 1;
+        if (l >= size) break;
+        let m = l;
+        const r = l + 1;
+        if (r < size) {
+          const hl = heap[l]!;
+          const hr = heap[r]!;
+          if (scores[hr]! < scores[hl]! || (scores[hr] === scores[hl] && hr > hl)) m = r;
+        }
+        const hm = heap[m]!;
+        const sm = scores[hm]!;
+        if (!(sm < s || (sm === s && hm > i))) break;
+        heap[x] = hm;
+        x = m;
+      }
+      heap[x] = i;
+    }
+  }
+  return Array.from(heap.subarray(0, size)).sort((a, b) => scores[b]! - scores[a]! || a - b);
+}

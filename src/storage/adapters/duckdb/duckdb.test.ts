@@ -51,6 +51,53 @@ function holdInChild(file: string): Promise<{ kill(): Promise<void> }> {
   });
 }
 
+describe('DuckDB appends (rows handed over as JSON)', () => {
+  it('stores text exactly (quotes, backslashes, NUL, emoji), truncates times and integers, and replaces a lone surrogate', async () => {
+    const dir = makeTempDir('candor-duckdb-text');
+    const store = await openDuckDbEventStore({ file: path.join(dir.path, 'events.duckdb') });
+    try {
+      const tricky = 'a "quoted" \\ back\u0000slash 日本 😀 \\ud800 as text';
+      const base = makeEvent(1);
+      await store.append([
+        makeEvent(1, {
+          path: tricky,
+          query: '\ud800lone',
+          props: JSON.stringify({ q: '\udc00' }),
+          ts: base.ts + 0.9,
+          quantity: 2.7,
+          revenue: 12.5,
+        }),
+      ]);
+      const [stored] = await store.eventsOfSubjects([base.subjectId]);
+      expect(stored).toMatchObject({
+        path: tricky,
+        query: '\ufffdlone',
+        props: JSON.stringify({ q: '\udc00' }),
+        ts: base.ts,
+        quantity: 2,
+        revenue: 12.5,
+      });
+    } finally {
+      await store.close();
+      dir.cleanup();
+    }
+  });
+
+  it('writes a large append (several statements) in one transaction, and dedupes it on a retry', async () => {
+    const dir = makeTempDir('candor-duckdb-large');
+    const store = await openDuckDbEventStore({ file: path.join(dir.path, 'events.duckdb') });
+    try {
+      const events = Array.from({ length: 25_000 }, (_, i) => makeEvent(i));
+      expect(await store.append(events)).toEqual({ inserted: 25_000, duplicates: 0 });
+      expect(await store.append(events.slice(0, 12_000))).toEqual({ inserted: 0, duplicates: 12_000 });
+      expect(await store.count()).toBe(25_000);
+    } finally {
+      await store.close();
+      dir.cleanup();
+    }
+  });
+});
+
 describe('DuckDB event store ownership and durability', () => {
   it('refuses a file another process owns, with a message that says what to do, and opens once it is gone', async () => {
     const dir = makeTempDir('candor-duckdb-lock');

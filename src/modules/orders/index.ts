@@ -1,0 +1,27 @@
+/** The orders module's public surface: the module factory, the service types, the platform parsers. */
+export { createOrdersModule, type OrdersDeps, type OrdersModule } from './orders.module.ts';
+export {
+  CANCELLABLE_STATUSES,
+  DEFAULT_ORDER_RETENTION_DAYS,
+  ORDER_EMAIL_NAMESPACE,
+  TAX_HOLD_STATUSES,
+  createOrdersService,
+  type OrderEvent,
+  type OrdersService,
+  type VerifiedOrder,
+} from './orders.service.ts';
+export {
+  ORDER_PLATFORMS,
+  isWholeOrderTopic,
+  normaliseEmail,
+  normaliseRef,
+  parsePlatformWebhook,
+  type OrderPlatform,
+} from './platforms.ts';
+export {
+  ORDER_STATUSES,
+  ORDER_SOURCES,
+  ordersMigrations,
+  createOrderStore,
+  type OrderStatus,
+} from './store.ts';

@@ -1,0 +1,93 @@
+/** The orders module: order records, their feeds (webhooks, stored events), reads and verification. */
+import type { Clock } from '../../kernel/clock.ts';
+import type { Pseudonymizer } from '../../kernel/crypto.ts';
+import type { Guards } from '../../kernel/http.ts';
+import type { Logger } from '../../kernel/logger.ts';
+import type { CandorModule } from '../../kernel/module.ts';
+import type { StateStore } from '../../storage/ports.ts';
+import type { PersonalDataHolder } from '../privacy/index.ts';
+import { mountOrdersRoutes } from './orders.routes.ts';
+import { createOrdersService, type OrdersService } from './orders.service.ts';
+import { createOrderStore, ordersMigrations } from './store.ts';
+
+export type OrdersDeps = {
+  state: StateStore;
+  clock: Clock;
+  logger: Logger;
+  guards: Guards;
+  /** The kernel pseudonymizer: customer pseudonyms (namespace `user`) and order e-mail hashes. */
+  pseudonymize: Pseudonymizer;
+  /** Where the orders holder registers (privacy's registry). */
+  registry?: { register(holder: PersonalDataHolder): void };
+  /** Every pseudonym linked to a shopper (the profiles identity graph). */
+  linkedSubjects?: (subjectId: string) => Promise<readonly string[]>;
+  /** Days orders are kept: the privacy module's `orders` retention class. */
+  retentionDays?: () => Promise<number>;
+};
+
+export type OrdersModule = CandorModule & {
+  readonly service: OrdersService;
+  readonly holder: PersonalDataHolder;
+};
+
+export function createOrdersModule(deps: OrdersDeps): OrdersModule {
+  const store = createOrderStore(deps.state);
+  const service = createOrdersService({
+    store,
+    clock: deps.clock,
+    logger: deps.logger,
+    pseudonymize: deps.pseudonymize,
+    linkedSubjects: deps.linkedSubjects,
+    retentionDays: deps.retentionDays,
+  });
+  const holder: PersonalDataHolder = {
+    describe: () => ({
+      name: 'orders',
+      summary:
+        'Your orders: number, items, amounts, status, carrier and tracking number. The e-mail used for an order is kept only as a keyed hash, to check it is you when you ask about the order.',
+      sources: [
+        'the shop’s order system (Shopify or WooCommerce webhooks)',
+        'orders reported by the shop’s website or imported',
+      ],
+      tables: [
+        {
+          store: 'state',
+          table: 'orders',
+          subjectColumns: ['subject_id'],
+          personalColumns: ['email_hash', 'tracking_number', 'tracking_url'],
+          category: 'orders',
+          purpose: 'Delivering your orders, answering your questions about them, and the shop’s tax records.',
+          retention:
+            'The orders retention period (10 years by default, for tax). After an erasure, paid orders stay without any link to you for that period; unpaid ones are deleted.',
+        },
+      ],
+    }),
+    async export(subject) {
+      await service.drain();
+      return {
+        tables: { orders: await service.exportRows(subject.subjectIds) },
+        notes: [
+          'The e-mail address used for an order is not stored; only a keyed hash of it is, to verify you in the chat.',
+        ],
+      };
+    },
+    // Orders already stored as events but still queued would otherwise be recorded after the erasure,
+    // linked to the erased shopper again: wait for the queue first.
+    erase: async (subject) => {
+      await service.drain();
+      return service.erase(subject.subjectIds);
+    },
+    purgeExpired: async (dataClass, beforeTs) =>
+      dataClass === 'orders' ? service.purgeOlderThan(beforeTs) : 0,
+  };
+  deps.registry?.register(holder);
+  return {
+    name: 'orders',
+    service,
+    holder,
+    migrations: ordersMigrations(deps.state),
+    routes: (router) => mountOrdersRoutes(router, { service, guards: deps.guards }),
+    // Ingestion stops first (it flushes its last group, which may queue orders); this waits for them.
+    stop: () => service.drain(),
+  };
+}

@@ -1,0 +1,3 @@
+import { liveStackContract } from './live-stack.contract.testkit.ts';
+
+liveStackContract('SQLite + DuckDB', async () => ({}));

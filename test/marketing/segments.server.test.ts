@@ -1,0 +1,4 @@
+import { postgresStores } from './campaigns.kit.ts';
+import { segmentsContract } from './segments.contract.testkit.ts';
+
+segmentsContract('PostgreSQL', postgresStores);

@@ -1,0 +1,15 @@
+import { openShop } from '../privacy/helpers.ts';
+import { profilesContract } from './profiles.contract.testkit.ts';
+
+// The embedded stores belong to one process: it answers for both sides of every exchange.
+profilesContract('SQLite/DuckDB', async () => {
+  const shop = await openShop();
+  return {
+    a: shop,
+    b: shop,
+    close: async () => {
+      await shop.close();
+      shop.dir.cleanup();
+    },
+  };
+});
