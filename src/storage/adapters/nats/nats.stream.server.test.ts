@@ -100,6 +100,70 @@ describe('NATS stream specifics', () => {
     }
   });
 
+  it('keeps accepting for good once acknowledged messages exceed the capacity, and trims nothing a durable still needs', async () => {
+    const names = testStream();
+    // 64 KiB of capacity, and 1 KiB messages: without trimming, publish number ~60 would be refused for a week.
+    const stream = await createNatsStream({
+      url,
+      ...names,
+      maxBytes: 64 * 1024,
+      trimEveryMs: 50,
+      ackWaitMs: 1_000,
+    });
+    const info = async () => {
+      const nc = await connect({ servers: url });
+      try {
+        return (await (await jetstreamManager(nc)).streams.info(names.stream)).state;
+      } finally {
+        await nc.close();
+      }
+    };
+    try {
+      const stored = new Set<string>();
+      const c = await stream.consume('events', 'store', async (m) => void stored.add(m.id));
+      const payload = new Uint8Array(1024);
+      for (let i = 0; i < 400; i++) {
+        let done = false;
+        // Backpressure while the workers catch up is allowed; a refusal that never ends is the bug.
+        for (let attempt = 0; !done; attempt++) {
+          try {
+            await stream.publish('events', { id: `m${i}`, data: payload });
+            done = true;
+          } catch {
+            expect(attempt).toBeLessThan(100);
+            await new Promise((r) => setTimeout(r, 50));
+          }
+        }
+      }
+      const deadline = Date.now() + 10_000;
+      while (stored.size < 400 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      expect(stored.size).toBe(400);
+      // Everything was acknowledged, so the trimmer leaves the stream (almost) empty.
+      const deadline2 = Date.now() + 5_000;
+      while ((await info()).messages > 5 && Date.now() < deadline2)
+        await new Promise((r) => setTimeout(r, 50));
+      expect((await info()).messages).toBeLessThanOrEqual(5);
+
+      // A second durable that has acknowledged nothing holds the floor: nothing it has not seen is purged.
+      await c.stop();
+      const late: string[] = [];
+      const held = await stream.consume('events', 'slow', () => new Promise<void>(() => undefined));
+      await held.stop();
+      for (let i = 0; i < 20; i++) await stream.publish('events', { id: `n${i}`, data: payload });
+      await new Promise((r) => setTimeout(r, 300));
+      expect((await info()).messages).toBeGreaterThanOrEqual(20);
+      const again = await stream.consume('events', 'slow', async (m) => void late.push(m.id));
+      const deadline3 = Date.now() + 10_000;
+      while (late.filter((id) => id.startsWith('n')).length < 20 && Date.now() < deadline3)
+        await new Promise((r) => setTimeout(r, 20));
+      expect(late.filter((id) => id.startsWith('n')).length).toBe(20);
+      await again.stop();
+    } finally {
+      await stream.close();
+      await deleteStream(names.stream);
+    }
+  });
+
   it('reads its tuning from the stream URL and rejects other schemes', () => {
     expect(natsOptionsFromUrl('nats://127.0.0.1:4222?stream=S1&prefix=p.&ackWaitMs=500')).toEqual({
       url: 'nats://127.0.0.1:4222',

@@ -8,6 +8,13 @@
  *
  * Backpressure: at most `maxInFlight` publishes wait for their ack at once and each waits `publishTimeoutMs`;
  * beyond either the caller gets `unavailable` with a Retry-After, which the API turns into a 503.
+ *
+ * Trimming: limits retention keeps a message until `maxAgeMs` even after every durable acknowledged it, so
+ * without trimming the stream fills to `maxBytes` in normal operation (1 GiB is a few million events) and then
+ * refuses every publish until messages age out. Work-queue retention would delete on ack but allows one
+ * consumer per subject, and interest retention drops what is published before a durable exists; so every
+ * consuming process purges, every `trimEveryMs`, the messages below the lowest ack floor of all the stream's
+ * durables: what every durable has acknowledged, and nothing else.
  */
 import { AckPolicy, DeliverPolicy, DiscardPolicy, RetentionPolicy, StorageType } from '@nats-io/jetstream';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
@@ -39,9 +46,11 @@ export type NatsStreamOptions = {
   maxAgeMs?: number;
   /** Connection name shown by the NATS server. */
   name?: string;
+  /** How often a consuming process purges what every durable has acknowledged (default 5 s). */
+  trimEveryMs?: number;
 };
 
-/** Reads tuning from the URL's query (`?stream=&prefix=&ackWaitMs=&publishTimeoutMs=&maxInFlight=&maxBytes=`). */
+/** Reads tuning from the URL's query (`?stream=&prefix=&ackWaitMs=&publishTimeoutMs=&maxInFlight=&maxBytes=&trimEveryMs=`). */
 export function natsOptionsFromUrl(url: string): NatsStreamOptions {
   let parsed: URL;
   try {
@@ -81,6 +90,7 @@ export function natsOptionsFromUrl(url: string): NatsStreamOptions {
     'concurrency',
     'maxBytes',
     'maxAgeMs',
+    'trimEveryMs',
   ] as const) {
     const v = num(key);
     if (v !== undefined) options[key] = v;
@@ -104,6 +114,7 @@ export async function createNatsStream(options: NatsStreamOptions): Promise<Stre
   const ackWaitMs = options.ackWaitMs ?? 30_000;
   const redeliveryDelayMs = options.redeliveryDelayMs ?? 1_000;
   const concurrency = options.concurrency ?? 4;
+  const trimEveryMs = options.trimEveryMs ?? 5_000;
 
   let nc: NatsConnection;
   try {
@@ -161,6 +172,34 @@ export async function createNatsStream(options: NatsStreamOptions): Promise<Stre
   let closed = false;
   const consumers = new Set<{ stop(): Promise<void> }>();
 
+  /** Purges what every durable of the stream has acknowledged (see the header). */
+  let trimmedBelow = 0;
+  async function trim(): Promise<void> {
+    let floor = Number.POSITIVE_INFINITY;
+    let durables = 0;
+    for await (const ci of jsm.consumers.list(streamName)) {
+      durables += 1;
+      floor = Math.min(floor, ci.ack_floor.stream_seq);
+    }
+    if (durables === 0 || !Number.isFinite(floor) || floor + 1 <= trimmedBelow) return;
+    // `seq`: purge everything up to, not including, this sequence.
+    await jsm.streams.purge(streamName, { seq: floor + 1 });
+    trimmedBelow = floor + 1;
+  }
+  let trimmer: NodeJS.Timeout | undefined;
+  let trimming: Promise<void> | undefined;
+  function startTrimming(): void {
+    if (trimmer) return;
+    trimmer = setInterval(() => {
+      if (trimming || closed) return;
+      trimming = trim()
+        // NATS restarting: the next round tries again; nothing is lost by trimming later.
+        .catch(() => undefined)
+        .finally(() => (trimming = undefined));
+    }, trimEveryMs);
+    trimmer.unref();
+  }
+
   return {
     async publish(subject: string, message: StreamMessage) {
       if (closed) throw unavailable('The stream is closed; the process is shutting down.', undefined, 1);
@@ -208,6 +247,7 @@ export async function createNatsStream(options: NatsStreamOptions): Promise<Stre
         });
       }
 
+      startTrimming();
       let stopped = false;
       let messages: ConsumerMessages | undefined;
       const running = new Set<Promise<void>>();
@@ -229,6 +269,9 @@ export async function createNatsStream(options: NatsStreamOptions): Promise<Stre
           try {
             const consumer = await js.consumers.get(streamName, durable);
             messages = await consumer.consume({ max_messages: concurrency * 2 });
+            // Stopped while the subscription was being set up: `stop()` found nothing to close yet. Close it
+            // now without waiting: the close completes as the loop below drains the (now ending) iterator.
+            if (stopped) void messages.close().catch(() => undefined);
             for await (const m of messages) {
               if (stopped) {
                 m.nak(0);
@@ -274,6 +317,8 @@ export async function createNatsStream(options: NatsStreamOptions): Promise<Stre
     async close() {
       if (closed) return;
       closed = true;
+      clearInterval(trimmer);
+      await trimming;
       await Promise.allSettled([...consumers].map((c) => c.stop()));
       await nc.drain().catch(() => nc.close());
     },
