@@ -53,6 +53,12 @@ export type ClusterOptions = {
   ackWaitMs?: number;
   /** Replace the PostgreSQL URL a process uses (e.g. a proxy), per role. */
   pgUrlFor?: (role: 'api' | 'worker') => string;
+  /**
+   * Niceness of worker processes (0 by default). On a machine shared by both roles the API answers
+   * shoppers and the worker only has to keep up on average, so deployments lower the workers' CPU
+   * priority (docs/deploy.md, `Nice=` in the worker unit).
+   */
+  workerNice?: number;
 };
 
 export type Cluster = Awaited<ReturnType<typeof startCluster>>;
@@ -100,11 +106,21 @@ export async function startCluster(options: ClusterOptions = {}) {
   }
 
   function spawnRole(role: 'api' | 'worker', args: string[], name: string): Proc {
-    const child = spawn(
+    const argv = [
       process.execPath,
-      [MAIN, '--data-dir', data.path, '--json', 'serve', '--role', role, ...args],
-      { env: envFor(role), stdio: ['ignore', 'pipe', 'pipe'] },
-    );
+      MAIN,
+      '--data-dir',
+      data.path,
+      '--json',
+      'serve',
+      '--role',
+      role,
+      ...args,
+    ];
+    // Through nice(1), so that every thread of the process (GC, libuv pool) starts at that priority.
+    const nice = role === 'worker' ? (options.workerNice ?? 0) : 0;
+    const [cmd, ...rest] = nice > 0 ? ['nice', '-n', String(nice), ...argv] : argv;
+    const child = spawn(cmd!, rest, { env: envFor(role), stdio: ['ignore', 'pipe', 'pipe'] });
     const proc: Proc = { child, name, output: [] };
     const keep = (b: Buffer) => {
       proc.output.push(b.toString());

@@ -6,7 +6,7 @@
  *
  *   CANDOR_TEST_PG_URL=postgres://postgres@127.0.0.1:5432/test CANDOR_TEST_NATS_URL=nats://127.0.0.1:4222 \
  *     node test/load/soak.ts [--minutes 10] [--rate EVENTS_PER_S] [--apis 2] [--workers 2] \
- *       [--probe-seconds 60] [--plant-leak KIB_PER_S]
+ *       [--probe-seconds 60] [--plant-leak KIB_PER_S] [--worker-nice 10]
  *
  * What "flat" means. RSS as found is not a measure of growth: the API processes' RSS climbs for minutes and
  * then falls by a third at once, again and again (api-0 of an earlier 10-minute run: 292 → 357 MB in 2.5 min,
@@ -35,6 +35,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { eventIdOf } from '../../src/modules/ingest/index.ts';
 import { machine, percentile, printTable, recordResult } from '../../bench/support.ts';
@@ -65,6 +66,7 @@ const { values } = parseArgs({
     workers: { type: 'string', default: '2' },
     'probe-seconds': { type: 'string', default: '60' },
     'plant-leak': { type: 'string', default: '0' },
+    'worker-nice': { type: 'string', default: '10' },
   },
 });
 const probeMs = Number(values['probe-seconds']) * 1000;
@@ -72,6 +74,7 @@ const plantLeakKbPerS = Number(values['plant-leak']);
 const minutes = Number(values.minutes);
 const apis = Number(values.apis);
 const workers = Number(values.workers);
+const workerNice = Number(values['worker-nice']);
 
 /** 80% of the stored events/s scale measured for this topology (or the closest one it measured). */
 function defaultRate(): number {
@@ -96,10 +99,11 @@ if (
   !(apis >= 1) ||
   !(workers >= 1) ||
   !(probeMs >= 1000) ||
-  !(plantLeakKbPerS >= 0)
+  !(plantLeakKbPerS >= 0) ||
+  !(Number.isInteger(workerNice) && workerNice >= 0 && workerNice <= 19)
 ) {
   console.error(
-    'usage: node test/load/soak.ts [--minutes N>0] [--rate EV/S>0] [--apis N>=1] [--workers N>=1] [--probe-seconds N>=1] [--plant-leak KIB_PER_S]',
+    'usage: node test/load/soak.ts [--minutes N>0] [--rate EV/S>0] [--apis N>=1] [--workers N>=1] [--probe-seconds N>=1] [--plant-leak KIB_PER_S] [--worker-nice 0-19]',
   );
   process.exit(2);
 }
@@ -144,7 +148,7 @@ process.env.CANDOR_SOAK_PROBE_DIR = probeDir.path;
 process.env.CANDOR_SOAK_PROBE_MS = String(probeMs);
 if (plantLeakKbPerS > 0) process.env.CANDOR_SOAK_PLANT_LEAK_KB_PER_S = String(plantLeakKbPerS);
 
-const cluster = await startCluster({ ackWaitMs: 30_000 });
+const cluster = await startCluster({ ackWaitMs: 30_000, workerNice });
 try {
   const procs: Proc[] = [];
   for (let i = 0; i < apis; i++) procs.push(await cluster.api(`api-${i}`));
@@ -154,18 +158,39 @@ try {
 
   const intervalMs = (SIZE / rate) * 1000;
   const durationMs = minutes * 60_000;
-  const acked = new Set<string>();
+  // One flag per batch, not a set of event ids: millions of id strings in this process cost it
+  // second-long collections, and a stalled load generator sends its overdue batches in one burst, which
+  // reads as a server that is not keeping up. The ids are derived once, after the load.
+  const ackedBatches = new Uint8Array(Math.ceil(durationMs / intervalMs) + 10_000);
+  let ackedEvents = 0;
   const errors = new Map<string, number>();
+  const errorsAtS: number[] = [];
   const latencies: number[] = [];
-  const samples: { atS: number; load1: number; rssMb: Record<string, number>; backlog: number }[] = [];
+  const samples: {
+    atS: number;
+    load1: number;
+    rssMb: Record<string, number>;
+    backlog: number;
+    outstandingMax: number;
+    clientLoopDelayMaxMs: number;
+  }[] = [];
   let outstanding = 0;
+  let outstandingMax = 0;
   const pending = new Set<Promise<void>>();
-  const fail = (kind: string) => errors.set(kind, (errors.get(kind) ?? 0) + 1);
+  const startedAtMs = performance.now();
+  const fail = (kind: string) => {
+    errors.set(kind, (errors.get(kind) ?? 0) + 1);
+    errorsAtS.push(Math.round((performance.now() - startedAtMs) / 1000));
+  };
+  // The load generator's own stalls, so that a reader can tell them from the server's.
+  const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+  loopDelay.enable();
 
   async function send(n: number): Promise<void> {
     const body = batchBody(shop, n, SIZE);
     const t0 = performance.now();
     outstanding += 1;
+    outstandingMax = Math.max(outstandingMax, outstanding);
     try {
       const res = await fetch(`${urls[n % urls.length]!}/v1/batch`, {
         method: 'POST',
@@ -176,7 +201,8 @@ try {
       await res.arrayBuffer();
       if (res.status === 200) {
         latencies.push(performance.now() - t0);
-        for (const e of body.batch) acked.add(eventIdOf(shop.sourceId, e.messageId));
+        ackedBatches[n] = 1;
+        ackedEvents += body.batch.length;
       } else fail(`http ${res.status}`);
     } catch (error) {
       fail(`request failed: ${(error as Error).name}`);
@@ -194,9 +220,13 @@ try {
       load1: Math.round(os.loadavg()[0]! * 10) / 10,
       rssMb: rss,
       backlog: b.pending + b.ackPending,
+      outstandingMax,
+      clientLoopDelayMaxMs: Math.round(loopDelay.max / 1e6),
     };
+    outstandingMax = 0;
+    loopDelay.reset();
     samples.push(s);
-    console.log(`[soak] ${JSON.stringify({ ...s, acked: acked.size, errors: Object.fromEntries(errors) })}`);
+    console.log(`[soak] ${JSON.stringify({ ...s, acked: ackedEvents, errors: Object.fromEntries(errors) })}`);
   }
 
   console.log(`[soak] ${rate} events/s for ${minutes} min on ${apis} api + ${workers} worker processes`);
@@ -225,6 +255,12 @@ try {
   await Promise.allSettled([...pending]);
   await sample(started);
   await cluster.drained(300_000);
+  loopDelay.disable();
+  const acked = new Set<string>();
+  for (let b = 0; b < n; b++) {
+    if (ackedBatches[b] !== 1) continue;
+    for (const e of batchBody(shop, b, SIZE).batch) acked.add(eventIdOf(shop.sourceId, e.messageId));
+  }
   const stored = await cluster.storedIds();
   const { missing, duplicated } = checkExactlyOnce(acked, stored);
 
@@ -282,6 +318,8 @@ try {
     missing: missing.length,
     duplicated: duplicated.length,
     errors: Object.fromEntries(errors),
+    errorsAtS: errorsAtS.length > 0 ? `${errorsAtS[0]}–${errorsAtS.at(-1)}` : null,
+    clientLoopDelayMaxMs: Math.max(0, ...samples.map((x) => x.clientLoopDelayMaxMs)),
     p50AckMs: Math.round(percentile(latencies, 50)),
     p99AckMs: Math.round(percentile(latencies, 99)),
     memoryFlatWithin10Percent: rssFlat,
@@ -294,7 +332,7 @@ try {
   // A run with a planted leak is the check's own proof; it never replaces the soak's record.
   const file = recordResult(plantLeakKbPerS > 0 ? 'soak-planted-leak' : 'soak', {
     machine: machine(),
-    command: `node test/load/soak.ts --minutes ${minutes} --rate ${rate} --apis ${apis} --workers ${workers} --probe-seconds ${probeMs / 1000}${plantLeakKbPerS > 0 ? ` --plant-leak ${plantLeakKbPerS}` : ''}`,
+    command: `node test/load/soak.ts --minutes ${minutes} --rate ${rate} --apis ${apis} --workers ${workers} --probe-seconds ${probeMs / 1000} --worker-nice ${workerNice}${plantLeakKbPerS > 0 ? ` --plant-leak ${plantLeakKbPerS}` : ''}`,
     summary,
     memory: rssRows,
     samples,
