@@ -195,9 +195,9 @@ export function createDsarStore(deps: { state: StateStore; clock: Clock }) {
     async setStatus(
       id: string,
       status: DsarStatus,
-      patch: { verifiedBy?: string; approvedBy?: string; note?: string } = {},
+      patch: { verifiedBy?: string; approvedBy?: string; note?: string; onlyIf?: DsarStatus } = {},
     ): Promise<void> {
-      await db
+      let q = db
         .updateTable('dsar_requests')
         .set({
           status,
@@ -205,8 +205,10 @@ export function createDsarStore(deps: { state: StateStore; clock: Clock }) {
           ...(patch.approvedBy !== undefined ? { approved_by: patch.approvedBy } : {}),
           ...(patch.note !== undefined ? { note: patch.note } : {}),
         })
-        .where('id', '=', id)
-        .execute();
+        .where('id', '=', id);
+      // A change that was decided on an earlier status must not undo one made since (e.g. a rejection).
+      if (patch.onlyIf !== undefined) q = q.where('status', '=', patch.onlyIf);
+      await q.execute();
     },
 
     /** Creates the target rows once (idempotent: a resumed erasure keeps the statuses it had). */

@@ -191,6 +191,8 @@ export function createPrivacyService(deps: PrivacyServiceDeps, config: PrivacySe
         await dsar
           .setStatus(request.id, 'awaiting_verification', {
             note: `The verification code could not be sent (${reason}). Resend it from the privacy queue.`,
+            // Staff may have rejected the request while the relay was failing: that decision stands.
+            onlyIf: 'awaiting_verification',
           })
           .catch(() => undefined);
       })

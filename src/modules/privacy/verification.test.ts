@@ -23,6 +23,8 @@ let state: StateStore;
 let codes: { requestId: string; code: string; expiresAt: number; locale: string }[];
 /** When set, the code channel fails like an unreachable relay. */
 let channelDown: boolean;
+/** When set, the relay answers only once it resolves (a slow relay). */
+let relayGate: Promise<void> | null;
 let audits: Parameters<AuditRecorder['record']>[0][];
 let erased: string[];
 const clock = fixedClock('2026-03-02T09:00:00Z');
@@ -49,6 +51,7 @@ async function service(options: { channel?: boolean } = {}) {
         options.channel === false
           ? undefined
           : async ({ requestId, code, expiresAt, locale }) => {
+              if (relayGate) await relayGate;
               if (channelDown)
                 throw new MailError(null, 'The mail relay could not be reached (ECONNREFUSED).');
               codes.push({ requestId, code, expiresAt, locale });
@@ -67,6 +70,7 @@ beforeEach(async () => {
   audits = [];
   erased = [];
   channelDown = false;
+  relayGate = null;
   clock.set('2026-03-02T09:00:00Z');
 });
 afterEach(async () => {
@@ -121,6 +125,25 @@ describe('identity verification by one-time code', () => {
       ).rejects.toSatisfy((e) => hasCode(e, 'unavailable') && /CANDOR_SMTP_URL/.test((e as Error).message));
     }
     expect(await s.dsar.list()).toEqual([]);
+  });
+
+  it('keeps a rejection made while a failing relay was still trying to send the code', async () => {
+    const s = await service();
+    let release!: () => void;
+    relayGate = new Promise((r) => (release = r));
+    channelDown = true;
+    const { requestId } = await s.requestByEmail({
+      email: EMAIL,
+      kind: 'erase',
+      jurisdiction: 'gdpr',
+      actor: { kind: 'anonymous' },
+    });
+    await s.reject(requestId, 'staff_1', 'Duplicate of an earlier request.');
+    release();
+    await s.settle();
+    const request = await s.dsar.require(requestId);
+    expect(request.status).toBe('rejected');
+    expect(request.note).toBe('Duplicate of an earlier request.');
   });
 
   it('answers the public form the same when the relay fails, and tells staff on the request', async () => {
