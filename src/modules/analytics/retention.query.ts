@@ -61,32 +61,33 @@ export async function retentionQuery(
   const d = events.dialect;
   const first = p.cohortBy === 'first_purchase' ? sql`where type = 'order_completed'` : sql``;
   const ret = p.returnType !== undefined ? sql`and type = ${p.returnType}` : sql``;
-  const ctes = sql`
-    f as (select subject_id, min(ts) as fts from events ${first} group by subject_id),
+  // One query for the cells and the cohort sizes: both stand on the cohorts `c`, whose first events `f` take
+  // a pass over every event of the store; as two queries that pass was made twice.
+  const result = await sql<{ c: unknown; k: unknown; n: unknown }>`
+    with f as (select subject_id, min(ts) as fts from events ${first} group by subject_id),
     c as (select subject_id, ${periodOf(d, p.period, msOf(d, 'fts'))} as c from f where ${inRange(p.range, 'fts')}),
     a as (
       select distinct subject_id, ${periodOf(d, p.period, msOf(d))} as p
       from events where ts >= ${new Date(p.range.from)} ${ret}
-    )`;
-  const cells = sql<{ c: unknown; k: unknown; n: unknown }>`with ${ctes}
+    )
     select c.c as c, a.p - c.c as k, count(*) as n
     from c join a on a.subject_id = c.subject_id
     where a.p >= c.c and a.p < c.c + ${sql.lit(p.periods)}
-    group by c.c, a.p - c.c`.execute(events.db);
-  const sizes = sql<{
-    c: unknown;
-    n: unknown;
-  }>`with ${ctes} select c, count(*) as n from c group by c`.execute(events.db);
-  const [cl, sz] = await Promise.all([cells, sizes]);
+    group by c.c, a.p - c.c
+    union all
+    select c, null, count(*) from c group by c`.execute(events.db);
+  // A row with no period offset is a cohort's size.
+  const sizes = result.rows.filter((r) => r.k === null);
+  const cells = result.rows.filter((r) => r.k !== null);
   const current = periodIndex(p.period, asOf);
-  const cohorts = sz.rows
+  const cohorts = sizes
     .map((r) => ({ index: num(r.c), size: num(r.n) }))
     .sort((a, b) => a.index - b.index)
     .map(({ index, size }): RetentionCohort => {
       const returned = Array.from({ length: p.periods }, (_, k): number | null =>
         index + k > current ? null : 0,
       );
-      for (const x of cl.rows) {
+      for (const x of cells) {
         if (num(x.c) !== index) continue;
         const k = num(x.k);
         if (returned[k] !== undefined) returned[k] = num(x.n);
