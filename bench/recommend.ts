@@ -1,14 +1,19 @@
-// `npm run bench -- recommend [--requests N] [--demo-shoppers N] [--only demo|online-retail] [--profile DIR]`
+// `npm run bench -- recommend [--requests N] [--demo-shoppers N] [--only demo|online-retail] [--profile DIR]
+//   [--paced-rate N] [--paced-seconds S]`
 // Recommendation serving and training on two shops: the demo shop (generated, loaded through Candor) and
 // UCI Online Retail (../shared/data, orders as order_completed events, StockCode/Description as the
 // catalogue). Serving: N requests, 50 at a time, over for-you / similar / bought-together with MMR
 // re-ranking and stock/bought/feedback filters, measured twice: in process at the service (the call the
 // route handler makes, no HTTP), and for the demo shop also through the product's API over HTTP
-// (`GET /v1/recommendations` with a write key, a real socket, keep-alive; the load generator is a separate
-// process so it does not share the server's thread). Training: the full hybrid model (EASE, item-kNN,
-// bought-together, content, sequential rules, V-SKNN sessions). `--profile DIR` writes a V8 CPU profile of
-// each in-process serving phase. Records bench/results/recommend.json.
+// (`GET /v1/recommendations` with a write key, the product's listener on a real socket, keep-alive; the
+// load generator is a separate process so it does not share the server's thread), with a node:http and a
+// fetch client, and both against a server that does no work (the floor the machine and the client set);
+// in process also at a steady rate (`--paced-rate`, 2,000/s for 8 s) through several impression writes.
+// Training: the full hybrid model (EASE, item-kNN, bought-together, content, sequential rules, V-SKNN
+// sessions). `--profile DIR` writes a V8 CPU profile of each serving phase. Records
+// bench/results/recommend.json.
 import { spawn } from 'node:child_process';
+import { createServer as createHttpServer } from 'node:http';
 import { createReadStream, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import type { AddressInfo } from 'node:net';
@@ -16,12 +21,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { createGunzip } from 'node:zlib';
-import { serve as serveHttp } from '@hono/node-server';
 import { generateShoppers } from '../src/flows/demo/shoppers.ts';
 import { loadDemoInto } from '../src/cli/demo.command.ts';
 import { testConfig } from '../src/kernel/config.ts';
 import { createLogger } from '../src/kernel/logger.ts';
-import { createCandor } from '../src/server/index.ts';
+import { createCandor, startServer } from '../src/server/index.ts';
 import { createCatalogModule } from '../src/modules/catalog/index.ts';
 import {
   createRecommendModule,
@@ -43,6 +47,8 @@ const arg = (name: string, dflt: string) => {
 const REQUESTS = Number(arg('requests', '2000'));
 const DEMO_SHOPPERS = Number(arg('demo-shoppers', '1000'));
 const PROFILE_DIR = arg('profile', '');
+const PACED_RATE = Number(arg('paced-rate', '2000'));
+const PACED_SECONDS = Number(arg('paced-seconds', '8'));
 const CONCURRENCY = 50;
 const RETAIL = path.resolve(import.meta.dirname, '../../shared/data/online-retail-uci/online-retail.csv.gz');
 const logger = createLogger({ level: 'silent' });
@@ -117,9 +123,11 @@ async function serveInProcess(module: RecommendModule, subjects: string[], items
     single.push(performance.now() - s);
   }
   await module.service.flush();
+  const sustained = await servePaced(module, subjects, items);
   return {
     sequentialP50Ms: round(percentile(single, 50)),
     sequentialP95Ms: round(percentile(single, 95)),
+    sustained,
     requests: latencies.length,
     concurrency: CONCURRENCY,
     p50Ms: round(percentile(latencies, 50)),
@@ -130,6 +138,52 @@ async function serveInProcess(module: RecommendModule, subjects: string[], items
   };
 }
 const round = (v: number) => Math.round(v * 100) / 100;
+
+/**
+ * The same mix at a steady rate below capacity (open loop: each request is sent when it is due, and its
+ * latency counts from then, so a stall of the serving thread shows in full instead of as queueing).
+ * The 50-in-flight phase lasts about half a second, often with no impression write in it; this phase
+ * runs through several of the module's once-a-second writes.
+ */
+async function servePaced(module: RecommendModule, subjects: string[], items: string[]) {
+  const rnd = seededRandom(17);
+  const surfaces: Surface[] = ['for-you', 'for-you', 'similar', 'bought-together'];
+  const total = PACED_RATE * PACED_SECONDS;
+  const latencies: number[] = [];
+  const t0 = performance.now();
+  let sent = 0;
+  await new Promise<void>((resolve, reject) => {
+    const tick = () => {
+      const due = Math.min(total, Math.floor(((performance.now() - t0) / 1000) * PACED_RATE));
+      for (; sent < due; sent++) {
+        const at = t0 + (sent / PACED_RATE) * 1000;
+        const surface = surfaces[Math.floor(rnd() * surfaces.length)]!;
+        module.service
+          .recommend({
+            surface,
+            subjectIds: [subjects[Math.floor(rnd() * subjects.length)]!],
+            limit: 10,
+            ...(surface === 'for-you' ? {} : { itemId: items[Math.floor(rnd() * items.length)]! }),
+          })
+          .then(() => {
+            latencies.push(performance.now() - at);
+            if (latencies.length === total) resolve();
+          }, reject);
+      }
+      if (sent < total) setImmediate(tick);
+    };
+    tick();
+  });
+  await module.service.flush();
+  return {
+    requestsPerSecond: PACED_RATE,
+    seconds: PACED_SECONDS,
+    p50Ms: round(percentile(latencies, 50)),
+    p95Ms: round(percentile(latencies, 95)),
+    p99Ms: round(percentile(latencies, 99)),
+    maxMs: round(Math.max(...latencies)),
+  };
+}
 
 async function onlineRetail() {
   const dir = makeTempDir('candor-bench-recommend');
@@ -239,34 +293,94 @@ async function onlineRetail() {
 }
 
 /**
- * The load generator for the HTTP phase, run as a separate Node process: `CONCURRENCY` keep-alive loops,
- * each sending its next request when the previous answer arrived; prints the latencies as JSON.
+ * The load generators of the HTTP phase, each run as a separate Node process so it does not share the
+ * server's thread: `concurrency` keep-alive loops, each sending its next request when the previous answer
+ * arrived; it prints the latencies as JSON. `http` (the recorded figures): node:http with a keep-alive
+ * agent. `fetch`: the WHATWG fetch client earlier runs used; on 2 cores it costs the load generator
+ * about three times the CPU per request, taken from the server's share of the machine, so it is kept as a
+ * second row for comparison with those runs. Both also run against a server that does no work (a canned
+ * answer of the same size): the floor that the machine and the load generator set.
  */
-const CLIENT = `
+const CLIENT_SETUP = `
 let input = '';
 for await (const chunk of process.stdin) input += chunk;
 const { url, key, requests, concurrency, paths } = JSON.parse(input);
 const auth = 'Basic ' + Buffer.from(key + ':').toString('base64');
+`;
+const CLIENT_LOOP = `
 const latencies = []; let next = 0; let errors = 0;
 const t0 = performance.now();
 await Promise.all(Array.from({ length: concurrency }, async () => {
   while (next < requests) {
     const p = paths[next++ % paths.length];
     const s = performance.now();
-    const res = await fetch(url + p, { headers: { authorization: auth } });
-    await res.arrayBuffer();
-    if (res.status !== 200) errors++;
+    if ((await get(p)) !== 200) errors++;
     latencies.push(performance.now() - s);
   }
 }));
 console.log(JSON.stringify({ latencies, errors, seconds: (performance.now() - t0) / 1000 }));
+process.exit(0);
 `;
+const CLIENTS = {
+  http: `${CLIENT_SETUP}
+const http = await import('node:http');
+const { hostname, port } = new URL(url);
+const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
+const get = (p) => new Promise((resolve, reject) => {
+  const req = http.request({ hostname, port, path: p, agent, headers: { authorization: auth } }, (res) => {
+    res.on('data', () => undefined);
+    res.on('end', () => resolve(res.statusCode));
+    res.on('error', reject);
+  });
+  req.on('error', reject);
+  req.end();
+});
+${CLIENT_LOOP}`,
+  fetch: `${CLIENT_SETUP}
+const get = async (p) => {
+  const res = await fetch(url + p, { headers: { authorization: auth } });
+  await res.arrayBuffer();
+  return res.status;
+};
+${CLIENT_LOOP}`,
+} as const;
+type Client = keyof typeof CLIENTS;
+type Run = { latencies: number[]; errors: number; seconds: number };
 
-/** The same mix through `GET /v1/recommendations` on a socket, with the shop's raw ids and a write key. */
+function loadFrom(client: Client, input: Record<string, unknown>): Promise<Run> {
+  return new Promise<Run>((resolve, reject) => {
+    const child = spawn(process.execPath, ['--input-type=module', '-e', CLIENTS[client]], {
+      stdio: ['pipe', 'pipe', 'inherit'],
+    });
+    child.stdin.end(JSON.stringify(input));
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.once('error', reject);
+    child.once('exit', (code) =>
+      code === 0 ? resolve(JSON.parse(out) as Run) : reject(new Error(`HTTP client exited with ${code}`)),
+    );
+  });
+}
+
+const summary = (r: Run) => ({
+  requests: r.latencies.length,
+  errors: r.errors,
+  p50Ms: round(percentile(r.latencies, 50)),
+  p95Ms: round(percentile(r.latencies, 95)),
+  p99Ms: round(percentile(r.latencies, 99)),
+  requestsPerSecond: Math.round(r.latencies.length / r.seconds),
+});
+
+/**
+ * The same mix through `GET /v1/recommendations` on a socket, with the shop's raw ids and a write key,
+ * served by the product's own listener (`startServer`).
+ */
 async function serveOverHttp(candor: Awaited<ReturnType<typeof createCandor>>, items: string[]) {
   type Auth = { keys: { createSource(name: string, actor: string): Promise<{ writeKey: string }> } };
   const auth = candor.modules.find((m) => m.name === 'auth') as unknown as Auth;
-  const { writeKey } = await auth.keys.createSource('recommend bench', 'system:bench');
+  // A key per run: each key has its own rate-limit bucket (500 requests/s sustained), a flood policy that
+  // back-to-back runs of this bench would otherwise reach; no run comes near it alone.
+  const newKey = async () => (await auth.keys.createSource('recommend bench', 'system:bench')).writeKey;
   // The demo's shoppers as the shop knows them (raw ids; the API pseudonymises them as ingestion did).
   const shoppers = new Set<string>();
   for (const call of generateShoppers({
@@ -290,43 +404,57 @@ async function serveOverHttp(candor: Awaited<ReturnType<typeof createCandor>>, i
       surface === 'for-you' ? '' : `&itemId=${encodeURIComponent(items[Math.floor(rnd() * items.length)]!)}`;
     return `/v1/recommendations?surface=${surface}&${subject}${item}&limit=10`;
   });
-  const server = serveHttp({ fetch: candor.app.fetch, port: 0, hostname: '127.0.0.1' });
-  await new Promise<void>((resolve) => server.once('listening', () => resolve()));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const running = await startServer(candor, { port: 0, host: '127.0.0.1', print: () => undefined });
+  const run = async (client: Client, requests: number, concurrency: number) =>
+    loadFrom(client, { url: running.url, key: await newKey(), requests, concurrency, paths });
   try {
-    const run = (requests: number, concurrency: number) =>
-      new Promise<{ latencies: number[]; errors: number; seconds: number }>((resolve, reject) => {
-        const child = spawn(process.execPath, ['--input-type=module', '-e', CLIENT], {
-          stdio: ['pipe', 'pipe', 'inherit'],
-        });
-        child.stdin.end(JSON.stringify({ url, key: writeKey, requests, concurrency, paths }));
-        let out = '';
-        child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-        child.once('error', reject);
-        child.once('exit', (code) =>
-          code === 0
-            ? resolve(JSON.parse(out) as never)
-            : reject(new Error(`HTTP client exited with ${code}`)),
-        );
-      });
-    await run(200, 10); // warm-up: connections, JIT
-    const loaded = await profiled('demo-http', () => run(REQUESTS, CONCURRENCY));
+    await run('http', 200, 10); // warm-up: connections, JIT
+    const loaded = await profiled('demo-http', () => run('http', REQUESTS, CONCURRENCY));
     const loadAverageServing = loadAverage();
-    const single = await run(Math.min(500, REQUESTS), 1);
+    const single = await run('http', Math.min(500, REQUESTS), 1);
+    const viaFetch = await run('fetch', REQUESTS, CONCURRENCY);
+    // The floor: the same clients against a server that answers at once with a body of the same size.
+    const sample = await fetch(running.url + paths[0]!, {
+      headers: { authorization: `Basic ${Buffer.from(`${await newKey()}:`).toString('base64')}` },
+    });
+    const body = await sample.text();
+    const noOp = createHttpServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+      res.end(body);
+    });
+    await new Promise<void>((resolve) => noOp.listen(0, '127.0.0.1', resolve));
+    const noOpUrl = `http://127.0.0.1:${(noOp.address() as AddressInfo).port}`;
+    const floor = async (client: Client) =>
+      summary(
+        await loadFrom(client, {
+          url: noOpUrl,
+          key: 'none',
+          requests: REQUESTS,
+          concurrency: CONCURRENCY,
+          paths,
+        }),
+      );
+    const noOpServer = {
+      http: await floor('http'),
+      fetch: await floor('fetch'),
+      bodyBytes: Buffer.byteLength(body),
+    };
+    noOp.closeAllConnections();
+    await new Promise<void>((resolve) => noOp.close(() => resolve()));
     return {
-      requests: loaded.latencies.length,
-      errors: loaded.errors + single.errors,
+      client: 'node:http, keep-alive agent',
       concurrency: CONCURRENCY,
-      p50Ms: round(percentile(loaded.latencies, 50)),
-      p95Ms: round(percentile(loaded.latencies, 95)),
-      p99Ms: round(percentile(loaded.latencies, 99)),
-      requestsPerSecond: Math.round(loaded.latencies.length / loaded.seconds),
+      ...summary(loaded),
+      errors: loaded.errors + single.errors,
       sequentialP50Ms: round(percentile(single.latencies, 50)),
       sequentialP95Ms: round(percentile(single.latencies, 95)),
       loadAverageServing,
+      fetchClient: summary(viaFetch),
+      noOpServer,
     };
   } finally {
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    running.server.closeAllConnections();
+    await new Promise<void>((resolve) => running.server.close(() => resolve()));
   }
 }
 
@@ -409,6 +537,19 @@ printTable(
       'p95 @1': r.sequentialP95Ms,
       'load (train/serve)': `${r.loadAverageTraining}/${r.loadAverageServing}`,
     },
+    {
+      shop: r.shop,
+      via: `service, ${r.sustained.requestsPerSecond}/s steady`,
+      events: '',
+      items: '',
+      'train s': '',
+      p50: r.sustained.p50Ms,
+      p95: r.sustained.p95Ms,
+      p99: r.sustained.p99Ms,
+      'req/s': r.sustained.requestsPerSecond,
+      'p95 @1': `max ${r.sustained.maxMs}`,
+      'load (train/serve)': '',
+    },
     ...(r.http
       ? [
           {
@@ -424,6 +565,25 @@ printTable(
             'p95 @1': r.http.sequentialP95Ms,
             'load (train/serve)': `${r.loadAverageTraining}/${r.http.loadAverageServing}`,
           },
+          ...(
+            [
+              ['HTTP, fetch client', r.http.fetchClient],
+              ['no-op server', r.http.noOpServer.http],
+              ['no-op server, fetch', r.http.noOpServer.fetch],
+            ] as const
+          ).map(([via, x]) => ({
+            shop: r.shop,
+            via,
+            events: '',
+            items: '',
+            'train s': '',
+            p50: x.p50Ms,
+            p95: x.p95Ms,
+            p99: x.p99Ms,
+            'req/s': x.requestsPerSecond,
+            'p95 @1': '',
+            'load (train/serve)': '',
+          })),
         ]
       : []),
   ]),

@@ -212,15 +212,17 @@ export function createApp(context: AppContext): Router {
   );
 
   // Counted bytes, not the Content-Length claim alone: chunked bodies are limited too.
-  app.use(
-    '*',
-    bodyLimit({
-      maxSize: config.bodyLimitBytes,
-      onError: () => {
-        throw payloadTooLarge(config.bodyLimitBytes);
-      },
-    }),
-  );
+  const limitBody: MiddlewareHandler<AppEnv> = bodyLimit({
+    maxSize: config.bodyLimitBytes,
+    onError: () => {
+      throw payloadTooLarge(config.bodyLimitBytes);
+    },
+  });
+  // A GET or HEAD request has no body to limit (the Fetch API refuses one, and the Node adapter never
+  // reads one), but asking for it makes the adapter build a full Request object on every read request.
+  const limitBodyUnlessRead: MiddlewareHandler<AppEnv> = (c, next) =>
+    c.req.method === 'GET' || c.req.method === 'HEAD' ? next() : limitBody(c, next);
+  app.use('*', limitBodyUnlessRead);
 
   app.notFound((c) => {
     const e = new AppError(

@@ -32,9 +32,35 @@ const keyHash = (key: string) => sha256Hex(`candor-key:${key}`);
 const WRITE_KEY = /^wk_[A-Za-z0-9_-]{43}$/;
 const SERVER_KEY = /^sk_[A-Za-z0-9_-]{43}$/;
 
-export function createKeysService(deps: { state: StateStore; clock: Clock; audit: AuditWriter }) {
+/**
+ * Default of `writeKeyCacheMs`: how long the write-key guard trusts a key it accepted without asking the
+ * store again; the same window as tracking requests (ingest's `writeKeyCacheMs`).
+ */
+export const WRITE_KEY_CACHE_MS = 1_000;
+/** At most this many accepted write keys are remembered (a shop has a handful of sources). */
+const WRITE_KEY_CACHE_ENTRIES = 1_000;
+
+export type KeysServiceConfig = {
+  /**
+   * How long an accepted write key is trusted by `authenticateWriteKeyCached`, ms. A rotation through this
+   * process and a key's known expiry apply at once; a rotation or deletion by another process within this
+   * time. 0: every request asks the store.
+   */
+  writeKeyCacheMs?: number;
+};
+
+export function createKeysService(
+  deps: { state: StateStore; clock: Clock; audit: AuditWriter },
+  config: KeysServiceConfig = {},
+) {
   const db = authDb(deps.state);
   const now = () => deps.clock.now().getTime();
+  // Accepted write keys only: an unknown key is looked up every time, so guessing cannot fill the cache.
+  // The key itself is public (it is in every page that loads the SDK); the cache holds no secret.
+  const writeKeyCacheMs = Math.max(0, config.writeKeyCacheMs ?? WRITE_KEY_CACHE_MS);
+  const acceptedWriteKeys = new Map<string, { sourceId: string; expiresAt: number | null; until: number }>();
+  // Bumped by every rotation: a lookup that raced one does not put what it read into the cache.
+  let writeKeyGeneration = 0;
 
   async function newWriteKey(sourceId: string): Promise<{ id: string; key: string }> {
     const key = `wk_${randomToken(32)}`;
@@ -116,6 +142,9 @@ export function createKeysService(deps: { state: StateStore; clock: Clock; audit
       .where('source_id', '=', sourceId)
       .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', until)]))
       .execute();
+    // The old keys now expire: the next request through the guard reads their expiry from the store.
+    writeKeyGeneration += 1;
+    for (const [key, hit] of acceptedWriteKeys) if (hit.sourceId === sourceId) acceptedWriteKeys.delete(key);
     const { key } = await newWriteKey(sourceId);
     await deps.audit.record({
       actor,
@@ -129,14 +158,49 @@ export function createKeysService(deps: { state: StateStore; clock: Clock; audit
 
   /** The source a public write key belongs to, or null (unknown, malformed or expired). */
   async function authenticateWriteKey(key: string): Promise<{ sourceId: string } | null> {
+    return (await lookUpWriteKey(key))?.source ?? null;
+  }
+
+  async function lookUpWriteKey(
+    key: string,
+  ): Promise<{ source: { sourceId: string }; expiresAt: number | null } | null> {
     if (!WRITE_KEY.test(key)) return null;
     const row = await db
       .selectFrom('source_write_keys')
       .select(['source_id', 'expires_at'])
       .where('key_hash', '=', keyHash(key))
       .executeTakeFirst();
-    if (!row || (row.expires_at !== null && Number(row.expires_at) <= now())) return null;
-    return { sourceId: row.source_id };
+    const expiresAt = row?.expires_at == null ? null : Number(row.expires_at);
+    if (!row || (expiresAt !== null && expiresAt <= now())) return null;
+    return { source: { sourceId: row.source_id }, expiresAt };
+  }
+
+  /**
+   * authenticateWriteKey for the write-key guard, which runs on every recommendation, chat and privacy
+   * centre request: a key it accepted is trusted for `writeKeyCacheMs` without a query, never past the
+   * key's own expiry (a rotated key in its grace period), and a rotation through this process applies
+   * to the next request.
+   */
+  async function authenticateWriteKeyCached(key: string): Promise<{ sourceId: string } | null> {
+    const t = performance.now();
+    const hit = acceptedWriteKeys.get(key);
+    if (hit !== undefined) {
+      if (hit.until > t && (hit.expiresAt === null || hit.expiresAt > now()))
+        return { sourceId: hit.sourceId };
+      acceptedWriteKeys.delete(key);
+    }
+    const generation = writeKeyGeneration;
+    const found = await lookUpWriteKey(key);
+    if (found !== null && writeKeyCacheMs > 0 && generation === writeKeyGeneration) {
+      if (acceptedWriteKeys.size >= WRITE_KEY_CACHE_ENTRIES)
+        acceptedWriteKeys.delete(acceptedWriteKeys.keys().next().value!);
+      acceptedWriteKeys.set(key, {
+        sourceId: found.source.sourceId,
+        expiresAt: found.expiresAt,
+        until: t + writeKeyCacheMs,
+      });
+    }
+    return found?.source ?? null;
   }
 
   async function createServerKey(
@@ -244,6 +308,7 @@ export function createKeysService(deps: { state: StateStore; clock: Clock; audit
     listSources,
     rotateWriteKey,
     authenticateWriteKey,
+    authenticateWriteKeyCached,
     createServerKey,
     listServerKeys,
     revokeServerKey,

@@ -300,4 +300,28 @@ describe('recommend service', () => {
     expect(JSON.parse(String(rows[0]!.stats)).subjects).toBe(before.stats.subjects - 1);
     expect((await m.holder.erase({ subjectIds: ['alice'] })).deleted).toBe(0);
   });
+
+  it('an erasure while impressions are being written leaves none of the shopper behind', async () => {
+    const m = makeModule();
+    await m.service.train();
+    // 30 other shoppers first, so the shopper's rows come after the first 200-row slice of the flush.
+    for (let i = 0; i < 30; i++) {
+      personalised.add(`flush-${i}`);
+      await m.service.recommend({ surface: 'for-you', subjectIds: [`flush-${i}`], limit: 10 });
+    }
+    personalised.add('erin');
+    await m.service.recommend({ surface: 'for-you', subjectIds: ['erin'], limit: 10 });
+    const flushed = m.service.flush();
+    const erased = m.holder.erase({ subjectIds: ['erin'] });
+    await Promise.all([flushed, erased]);
+    expect((await m.holder.export({ subjectIds: ['erin'] })).tables.recommend_impressions).toEqual([]);
+    // The other shoppers' impressions were all written.
+    const others = await stores.state.db
+      .selectFrom('recommend_impressions')
+      .select('subject_id')
+      .distinct()
+      .where('subject_id', 'like', 'flush-%')
+      .execute();
+    expect(others).toHaveLength(30);
+  });
 });

@@ -550,14 +550,16 @@ export function createRecommendService(deps: RecommendServiceDeps, config: Recom
     return out;
   }
 
-  // Impressions are written in batches (one transaction per flush, not one per request); the module
-  // flushes on a timer (every second) and on stop, and a large backlog is flushed at once. A commit
-  // waits for the disk on the serving thread, so fewer, larger transactions keep the loop free. Reads come from an in-process count per shopper (loaded once from the
+  // Impressions are written in batches (not one write per request); the module flushes on a timer (every
+  // second) and on stop, and a large backlog is flushed at once. A flush is written in slices of 200 rows
+  // with a turn of the event loop between them, so requests are not held for the whole write (see
+  // store.recordImpressions). Reads come from an in-process count per shopper (loaded once from the
   // store, the misses of requests arriving together in one query, then kept current as lists are shown),
   // so serving never waits for a write. Counts are reloaded after `impressionMaxAgeMs` to pick up lists
   // shown by other serving processes.
   let pending = new Map<string | null, string[][]>();
   let pendingCount = 0;
+  let flushing: Promise<void> | null = null;
   const impressionMaxAgeMs = 60_000;
   const impressionCounts = new Map<string, { at: number; shown: Map<string, number> }>();
   function bufferImpressions(subjectId: string | null, itemIds: string[]) {
@@ -660,11 +662,15 @@ export function createRecommendService(deps: RecommendServiceDeps, config: Recom
 
   const service = {
     async flush(): Promise<void> {
+      // One flush at a time: a flush writes in several transactions (store.recordImpressions), and an
+      // erasure or export waits for the one in flight (see erase).
+      while (flushing) await flushing.catch(() => undefined);
       if (pending.size === 0) return;
       const batch = pending;
       pending = new Map();
       pendingCount = 0;
-      await store.recordImpressions(batch, clock.now().getTime());
+      flushing = store.recordImpressions(batch, clock.now().getTime()).finally(() => (flushing = null));
+      await flushing;
     },
 
     get modelVersion() {
@@ -1083,6 +1089,10 @@ export function createRecommendService(deps: RecommendServiceDeps, config: Recom
     async erase(subjectIds: readonly string[]): Promise<number> {
       for (const id of subjectIds) pending.delete(id);
       forget(subjectIds, true);
+      // A flush in flight may still hold the shopper's impressions: they are written before the delete,
+      // never after it.
+      while (flushing) await flushing.catch(() => undefined);
+      for (const id of subjectIds) pending.delete(id);
       const deleted = await store.eraseSubject(subjectIds);
       const hadModel = (await store.latestVersion()) > 0;
       if (hadModel) {

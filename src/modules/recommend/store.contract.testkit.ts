@@ -4,6 +4,7 @@
  * impressions and aggregate exposure, shop rules, export and erasure by subject, and the per-shopper
  * history cache reading through and folding in new events from the event store.
  */
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EventRecord, EventStore, StateStore } from '../../storage/ports.ts';
 import { createHistoryCache } from './history-cache.ts';
@@ -99,6 +100,20 @@ export function recommendStoreContract(name: string, open: () => Promise<Recomme
       expect((await store.exportSubject(['ben'])).impressions).toHaveLength(1);
       // Exposure is aggregate (no subject id) and survives the erasure.
       expect((await store.exposureSince(day)).length).toBe(3);
+    });
+
+    it('writes a batch larger than one slice completely, and leaves the connection as durable as before', async () => {
+      const items = Array.from({ length: 250 }, (_, i) => `bulk-${i}`);
+      await store.recordImpressions(new Map([['bulk-shopper', [items, items.slice(0, 10)]]]), T0);
+      const rows = (await store.exportSubject(['bulk-shopper'])).impressions;
+      expect(rows).toHaveLength(250);
+      expect(rows.reduce((sum, r) => sum + Number(r.shown), 0)).toBe(260);
+      if (h.state.dialect === 'sqlite') {
+        // Impression writes skip the fsync; everything else must still commit with synchronous = FULL (2).
+        const r = await sql<{ synchronous: number }>`pragma synchronous`.execute(h.state.db);
+        expect(Number(r.rows[0]!.synchronous)).toBe(2);
+      }
+      await store.eraseSubject(['bulk-shopper']);
     });
 
     it('stores, updates and deletes shop rules', async () => {

@@ -80,6 +80,31 @@ export type RecommendStore = ReturnType<typeof createRecommendStore>;
 
 export function createRecommendStore(state: StateStore) {
   const db = tablesOf<RecommendTables>(state);
+
+  /**
+   * Runs one impression write in its own transaction. On SQLite the commit skips the fsync
+   * (`synchronous = NORMAL` for this statement only, restored before the connection serves anything
+   * else): the fsync blocks the serving thread, for tens of milliseconds on a slow disk, every second.
+   * In WAL mode that write stays atomic and the file consistent; a power loss (not a crash of the
+   * process) may drop the last such commits, until the next ordinary commit, which syncs the log and
+   * every commit before it. Impression counts are a ranking hint that the serving process buffers in
+   * memory for a second anyway; nothing else is written this way.
+   */
+  async function relaxed(write: CompiledQuery): Promise<void> {
+    if (state.dialect !== 'sqlite') {
+      await state.db.executeQuery(write);
+      return;
+    }
+    await state.db.connection().execute(async (conn) => {
+      const was = (await sql<{ synchronous: number }>`pragma synchronous`.execute(conn)).rows[0]?.synchronous;
+      await sql`pragma synchronous = normal`.execute(conn);
+      try {
+        await conn.executeQuery(write);
+      } finally {
+        await sql.raw(`pragma synchronous = ${Number(was ?? 2)}`).execute(conn);
+      }
+    });
+  }
   return {
     async saveModel(artefact: Uint8Array, stats: unknown, now: number, keep = 3): Promise<number> {
       return state.transaction(async (trx) => {
@@ -161,7 +186,14 @@ export function createRecommendStore(state: StateStore) {
         .where('subject_id', 'in', subjectIds)
         .execute();
     },
-    /** One transaction for a batch of lists shown, per subject (null: non-personalised shoppers). */
+    /**
+     * Writes a batch of lists shown, per subject (null: non-personalised shoppers), as upserts of at most
+     * 200 rows, each its own transaction, with a turn of the event loop between them: this runs on the
+     * serving thread every second, and one transaction for the whole batch held the (synchronous) SQLite
+     * connection, and with it every request, for the whole write. On SQLite these commits also skip the
+     * fsync (see `relaxed`). Counters only add up, so a batch cut short (a crash, a failed write) leaves
+     * counts short by what it did not write, as the in-memory buffer lost in a crash does; never counted twice.
+     */
     async recordImpressions(
       batch: ReadonlyMap<string | null, readonly (readonly string[])[]>,
       now: number,
@@ -169,10 +201,15 @@ export function createRecommendStore(state: StateStore) {
       const day = new Date(now).toISOString().slice(0, 10);
       const perSubject: { subject_id: string; item_id: string; shown: number; last_at: number }[] = [];
       const exposure = new Map<string, number>();
-      for (const [subjectId, lists] of batch) {
+      // In key order: a slice then touches a few neighbouring pages of the key's index, not 200 scattered
+      // ones, so each commit writes less to the log.
+      const byKey = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+      const subjects = [...batch.keys()].sort((a, b) => byKey(a ?? '', b ?? ''));
+      for (const subjectId of subjects) {
         const shown = new Map<string, number>();
-        for (const list of lists) for (const item of list) shown.set(item, (shown.get(item) ?? 0) + 1);
-        for (const [item_id, n] of shown) {
+        for (const list of batch.get(subjectId)!)
+          for (const item of list) shown.set(item, (shown.get(item) ?? 0) + 1);
+        for (const [item_id, n] of [...shown].sort((a, b) => byKey(a[0], b[0]))) {
           exposure.set(item_id, (exposure.get(item_id) ?? 0) + n);
           if (subjectId !== null) perSubject.push({ subject_id: subjectId, item_id, shown: n, last_at: now });
         }
@@ -196,28 +233,31 @@ export function createRecommendStore(state: StateStore) {
           params,
         );
       };
-      await state.transaction(async (trx) => {
-        for (let i = 0; i < perSubject.length; i += 200)
-          await trx.executeQuery(
-            upsert(
-              'recommend_impressions',
-              ['subject_id', 'item_id', 'shown', 'last_at'],
-              'subject_id, item_id',
-              'shown = recommend_impressions.shown + excluded.shown, last_at = excluded.last_at',
-              perSubject.slice(i, i + 200).map((r) => [r.subject_id, r.item_id, r.shown, r.last_at]),
-            ),
-          );
-        for (let i = 0; i < exposed.length; i += 200)
-          await trx.executeQuery(
-            upsert(
-              'recommend_exposure',
-              ['day', 'item_id', 'shown'],
-              'day, item_id',
-              'shown = recommend_exposure.shown + excluded.shown',
-              exposed.slice(i, i + 200).map((r) => [r.day, r.item_id, r.shown]),
-            ),
-          );
-      });
+      const writes: CompiledQuery[] = [];
+      for (let i = 0; i < perSubject.length; i += 200)
+        writes.push(
+          upsert(
+            'recommend_impressions',
+            ['subject_id', 'item_id', 'shown', 'last_at'],
+            'subject_id, item_id',
+            'shown = recommend_impressions.shown + excluded.shown, last_at = excluded.last_at',
+            perSubject.slice(i, i + 200).map((r) => [r.subject_id, r.item_id, r.shown, r.last_at]),
+          ),
+        );
+      for (let i = 0; i < exposed.length; i += 200)
+        writes.push(
+          upsert(
+            'recommend_exposure',
+            ['day', 'item_id', 'shown'],
+            'day, item_id',
+            'shown = recommend_exposure.shown + excluded.shown',
+            exposed.slice(i, i + 200).map((r) => [r.day, r.item_id, r.shown]),
+          ),
+        );
+      for (const write of writes) {
+        await relaxed(write);
+        await new Promise<void>((resolve) => setImmediate(resolve));
+      }
     },
     async exposureSince(day: string) {
       return db
