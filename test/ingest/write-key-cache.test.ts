@@ -1,10 +1,10 @@
 /**
- * Tracking requests trust an accepted write key for WRITE_KEY_CACHE_MS without asking the auth module again.
+ * Tracking requests trust an accepted write key for WRITE_KEY_CACHE_MS without asking the store again.
  * A rotated key (no grace period) must stop working for tracking once that time has passed, and the new
  * key must work at once.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { WRITE_KEY_CACHE_MS } from '../../src/modules/ingest/ingest.service.ts';
+import { WRITE_KEY_CACHE_MS } from '../../src/modules/auth/keys.service.ts';
 import { startHarness, type Harness } from './harness.ts';
 
 let h: Harness;

@@ -40,8 +40,6 @@ export type AuthModuleConfig = Omit<AuthServiceConfig, 'sessionSecret'> & {
   /** Overrides of route limits by bucket name (ROUTE_LIMITS). */
   rateLimits?: Readonly<Record<string, { capacity: number; refillPerSec: number }>>;
   abuse?: Partial<AbuseThresholds>;
-  /** How long the write-key guard trusts an accepted write key (keys.service `WRITE_KEY_CACHE_MS`). */
-  writeKeyCacheMs?: number;
 };
 
 export type AuthModule = CandorModule & {
@@ -78,10 +76,7 @@ export function createAuthModule(deps: AuthModuleDeps, config: AuthModuleConfig)
     },
     config,
   );
-  const keys = createKeysService(
-    { state: deps.state, clock: deps.clock, audit: deps.audit },
-    config.writeKeyCacheMs !== undefined ? { writeKeyCacheMs: config.writeKeyCacheMs } : {},
-  );
+  const keys = createKeysService({ state: deps.state, clock: deps.clock, audit: deps.audit });
   const guards = createGuards(
     {
       sessions: service,

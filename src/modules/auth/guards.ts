@@ -27,8 +27,7 @@ export type GuardDeps = {
     checkCsrf(sessionId: string, presented: string | undefined): boolean;
   };
   keys: {
-    /** authenticateWriteKey with the keys service's short memory of accepted keys. */
-    authenticateWriteKeyCached(key: string): Promise<{ sourceId: string } | null>;
+    authenticateWriteKey(key: string): Promise<{ sourceId: string } | null>;
     authenticateServerKey(key: string): Promise<{ keyId: string; scopes: string[] } | null>;
   };
   pseudonymize: Pseudonymizer;
@@ -173,7 +172,7 @@ export function createGuards(
     deps.abuse.notePublicRequest(ipKey(c, deps.pseudonymize));
     const key = await writeKeyOf(c);
     if (!key) throw unauthorized("a source's write key (HTTP Basic user, or writeKey in the body)");
-    const source = await deps.keys.authenticateWriteKeyCached(key);
+    const source = await deps.keys.authenticateWriteKey(key);
     if (!source)
       throw new AppError(
         'unauthorized',

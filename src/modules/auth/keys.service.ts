@@ -42,7 +42,7 @@ const WRITE_KEY_CACHE_ENTRIES = 1_000;
 
 export type KeysServiceConfig = {
   /**
-   * How long an accepted write key is trusted by `authenticateWriteKeyCached`, ms. A rotation through this
+   * How long an accepted write key is trusted by `authenticateWriteKey`, ms. A rotation through this
    * process and a key's known expiry apply at once; a rotation or deletion by another process within this
    * time. 0: every request asks the store.
    */
@@ -156,11 +156,6 @@ export function createKeysService(
     return { writeKey: key, previousValidUntil: until };
   }
 
-  /** The source a public write key belongs to, or null (unknown, malformed or expired). */
-  async function authenticateWriteKey(key: string): Promise<{ sourceId: string } | null> {
-    return (await lookUpWriteKey(key))?.source ?? null;
-  }
-
   async function lookUpWriteKey(
     key: string,
   ): Promise<{ source: { sourceId: string }; expiresAt: number | null } | null> {
@@ -176,12 +171,12 @@ export function createKeysService(
   }
 
   /**
-   * authenticateWriteKey for the write-key guard, which runs on every recommendation, chat and privacy
-   * centre request: a key it accepted is trusted for `writeKeyCacheMs` without a query, never past the
-   * key's own expiry (a rotated key in its grace period), and a rotation through this process applies
-   * to the next request.
+   * The source a public write key belongs to, or null (unknown, malformed or expired). Every tracking,
+   * consent, recommendation, chat and privacy-centre request asks, so a key it accepted is trusted for
+   * `writeKeyCacheMs` without a query, never past the key's own expiry (a rotated key in its grace
+   * period), and a rotation through this process applies to the next request.
    */
-  async function authenticateWriteKeyCached(key: string): Promise<{ sourceId: string } | null> {
+  async function authenticateWriteKey(key: string): Promise<{ sourceId: string } | null> {
     const t = performance.now();
     const hit = acceptedWriteKeys.get(key);
     if (hit !== undefined) {
@@ -308,7 +303,6 @@ export function createKeysService(
     listSources,
     rotateWriteKey,
     authenticateWriteKey,
-    authenticateWriteKeyCached,
     createServerKey,
     listServerKeys,
     revokeServerKey,

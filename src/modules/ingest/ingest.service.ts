@@ -105,17 +105,7 @@ export type IngestConfig = {
   consumeStream?: boolean;
   /** How many ids' pseudonyms are kept in memory (each costs an HMAC to recompute). */
   pseudonymCacheSize?: number;
-  /**
-   * How long a write key, once accepted, is trusted without asking the auth module again, ms. A rotated
-   * key's expiry or a deleted source takes effect for tracking requests within this time. 0: every request.
-   */
-  writeKeyCacheMs?: number;
 };
-
-/** Default of `writeKeyCacheMs`: a rotated or deleted key stops working for tracking within a second. */
-export const WRITE_KEY_CACHE_MS = 1_000;
-/** At most this many accepted write keys are remembered (a shop has a handful of sources). */
-const WRITE_KEY_CACHE_ENTRIES = 1_000;
 
 /** The stream subject accepted batches are published on, and the durable that stores them. */
 export const INGEST_SUBJECT = 'ingest.events';
@@ -244,23 +234,6 @@ export function createIngestService(deps: IngestDeps, config: IngestConfig = {})
         },
   });
   let consumer: { stop(): Promise<void> } | undefined;
-
-  // Accepted write keys only: an unknown key is asked about every time, so guessing cannot fill the cache.
-  // The key itself is public (it is in every page that loads the SDK); the cache holds no secret.
-  const writeKeyCacheMs = Math.max(0, config.writeKeyCacheMs ?? WRITE_KEY_CACHE_MS);
-  const writeKeys = new Map<string, { sourceId: string; until: number }>();
-  async function authenticateWriteKey(key: string): Promise<{ sourceId: string } | null> {
-    const now = performance.now();
-    const hit = writeKeys.get(key);
-    if (hit !== undefined && hit.until > now) return { sourceId: hit.sourceId };
-    const source = await deps.authenticateWriteKey(key);
-    writeKeys.delete(key);
-    if (source !== null && writeKeyCacheMs > 0) {
-      if (writeKeys.size >= WRITE_KEY_CACHE_ENTRIES) writeKeys.delete(writeKeys.keys().next().value!);
-      writeKeys.set(key, { sourceId: source.sourceId, until: now + writeKeyCacheMs });
-    }
-    return source;
-  }
 
   async function ingest(request: IngestRequest): Promise<IngestOutcome> {
     const receivedAt = deps.clock.now().getTime();
@@ -423,7 +396,7 @@ export function createIngestService(deps: IngestDeps, config: IngestConfig = {})
     writeKey: string,
     request: Omit<IngestRequest, 'sourceId' | 'gpc'> & { gpc?: boolean },
   ): Promise<IngestOutcome & { sourceId: string }> {
-    const source = await authenticateWriteKey(writeKey);
+    const source = await deps.authenticateWriteKey(writeKey);
     if (source === null) throw badWriteKey();
     const outcome = await ingest({ ...request, sourceId: source.sourceId, gpc: request.gpc ?? false });
     return { ...outcome, sourceId: source.sourceId };
@@ -437,8 +410,9 @@ export function createIngestService(deps: IngestDeps, config: IngestConfig = {})
       await store.deleteAppliedOlderThan(ts);
       return store.deleteQuarantineOlderThan(ts);
     },
+    // The auth module remembers accepted keys for a second (keys.service `WRITE_KEY_CACHE_MS`).
     authenticateWriteKey: (key: string) =>
-      authenticateWriteKey(key).catch((e: unknown) => {
+      deps.authenticateWriteKey(key).catch((e: unknown) => {
         throw asUnavailable(e);
       }),
     /** Worker role in server mode: starts consuming the stream into the event store. */

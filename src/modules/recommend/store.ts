@@ -90,18 +90,22 @@ export function createRecommendStore(state: StateStore) {
    * every commit before it. Impression counts are a ranking hint that the serving process buffers in
    * memory for a second anyway; nothing else is written this way.
    */
+  let restoreSynchronous: number | undefined;
   async function relaxed(write: CompiledQuery): Promise<void> {
     if (state.dialect !== 'sqlite') {
       await state.db.executeQuery(write);
       return;
     }
     await state.db.connection().execute(async (conn) => {
-      const was = (await sql<{ synchronous: number }>`pragma synchronous`.execute(conn)).rows[0]?.synchronous;
+      // The store's own setting, read once: nothing else changes it.
+      restoreSynchronous ??= Number(
+        (await sql<{ synchronous: number }>`pragma synchronous`.execute(conn)).rows[0]?.synchronous ?? 2,
+      );
       await sql`pragma synchronous = normal`.execute(conn);
       try {
         await conn.executeQuery(write);
       } finally {
-        await sql.raw(`pragma synchronous = ${Number(was ?? 2)}`).execute(conn);
+        await sql.raw(`pragma synchronous = ${restoreSynchronous}`).execute(conn);
       }
     });
   }
