@@ -54,7 +54,7 @@ export async function pathsQuery(events: EventStore, p: PathsParams): Promise<Pa
   const names = Array.from({ length: p.depth }, (_, i) => sql.ref(`n${i + 1}`));
   // The window's sort is the cost, so only steps an anchor can reach go into it: those of sessions that hold
   // the anchor, from the session's first anchor on (`next`: lead() looks forward) or up to its last one
-  // (`previous`) — on the benchmark's shop 1.10M steps instead of the sessions' 1.75M. Steps tied in time
+  // (`previous`), usually far fewer than the sessions hold. Steps tied in time
   // with that anchor stay in, so ordering by (ts, event_id) is exactly what it is over the whole session.
   // The window carries only the columns the result needs.
   const bound = next ? sql`min(ts)` : sql`max(ts)`;
