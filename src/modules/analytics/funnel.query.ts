@@ -92,9 +92,13 @@ function filterSql(events: EventStore, f: FunnelFilter): RawBuilder<boolean> {
     : sql<boolean>`(${col} is null or ${col} not in (${list}))`;
 }
 
-function matchSql(events: EventStore, step: FunnelStep): RawBuilder<number> {
+function stepCondition(events: EventStore, step: FunnelStep): RawBuilder<boolean> {
   const conds = [sql<boolean>`type = ${step.type}`, ...(step.filters ?? []).map((f) => filterSql(events, f))];
-  return sql<number>`(case when ${sql.join(conds, sql` and `)} then 1 else 0 end)`;
+  return sql<boolean>`${sql.join(conds, sql` and `)}`;
+}
+
+function matchSql(events: EventStore, step: FunnelStep): RawBuilder<number> {
+  return sql<number>`(case when ${stepCondition(events, step)} then 1 else 0 end)`;
 }
 
 const m = (i: number) => sql.ref(`m${i}`);
@@ -104,17 +108,14 @@ function perShopperCtes(events: EventStore, p: FunnelParams): RawBuilder<unknown
   const d = events.dialect;
   const n = p.steps.length;
   const W = p.windowMs;
-  const matches = p.steps.map((s, i) => sql`${matchSql(events, s)} as ${m(i + 1)}`);
   const b = p.breakdown ? propText(d, p.breakdown) : sql`cast(null as varchar)`;
-  const types = [...new Set(p.steps.map((s) => s.type))];
-  // strict needs every event (another event in between breaks the run); the others only the steps' types.
-  const typeFilter = p.order === 'strict' ? sql`true` : sql`type in (${sql.join(types)})`;
-  // Materialised: every step reads it, and the events table is scanned once.
-  const ev = sql`ev as materialized (
-    select subject_id, event_id, ${msOf(d)} as ms, ${sql.join(matches)}, ${b} as b
-    from events where ${inRange(p.range)} and ${typeFilter}
-  )`;
   if (p.order === 'strict') {
+    const matches = p.steps.map((s, i) => sql`${matchSql(events, s)} as ${m(i + 1)}`);
+    // Every event of the range (another event in between breaks the run), scanned once: every step reads it.
+    const ev = sql`ev as materialized (
+      select subject_id, event_id, ${msOf(d)} as ms, ${sql.join(matches)}, ${b} as b
+      from events where ${inRange(p.range)}
+    )`;
     const leads = [];
     for (let j = 2; j <= n; j++) {
       const over = sql`over (partition by subject_id order by ms, ${bytewise(d, sql.ref('event_id'))})`;
@@ -135,30 +136,36 @@ function perShopperCtes(events: EventStore, p: FunnelParams): RawBuilder<unknown
         ) x where rn = 1
       )`;
   }
+  // Ordered and any: each step's events are read straight from the events table (its own filtered scan,
+  // two columns), and each step carries the anchor time along, so a step joins one table of shoppers to
+  // one step's events. On DuckDB this does half the work of one materialised table of every step's
+  // events joined back to the anchor at each step.
+  const stepEvents = (j: number) =>
+    sql`(select subject_id, ${msOf(d)} as ms from events where ${inRange(p.range)} and ${stepCondition(events, p.steps[j - 1]!)})`;
+  const first = sql`select subject_id, event_id, ${msOf(d)} as ms, ${b} as b
+    from events where ${inRange(p.range)} and ${stepCondition(events, p.steps[0]!)}`;
   // The anchor: each shopper's first step-1 event (ties: lowest event id). DuckDB picks it in one
   // aggregate; PostgreSQL has no arg_min, so it numbers the rows.
   const anchor =
     d === 'duckdb'
-      ? sql`a as (
-          select subject_id, min(ms) as t1, arg_min(b, {'ms': ms, 'id': event_id}) as b from ev where m1 = 1 group by subject_id
+      ? sql`a as materialized (
+          select subject_id, min(ms) as t1, arg_min(b, {'ms': ms, 'id': event_id}) as b from (${first}) f group by subject_id
         )`
-      : sql`a as (
+      : sql`a as materialized (
           select subject_id, ms as t1, b from (
             select subject_id, ms, b, row_number() over (partition by subject_id order by ms, ${bytewise(d, sql.ref('event_id'))}) as rn
-            from ev where m1 = 1
+            from (${first}) f
           ) x where rn = 1
         )`;
-  const ctes: RawBuilder<unknown>[] = [ev, anchor];
+  const ctes: RawBuilder<unknown>[] = [anchor];
   for (let j = 2; j <= n; j++) {
-    const from =
-      p.order === 'ordered' && j > 2
-        ? sql`from a join ${sql.ref(`s${j - 1}`)} prev on prev.subject_id = a.subject_id
-            join ev on ev.subject_id = a.subject_id and ev.ms > prev.t`
-        : sql`from a join ev on ev.subject_id = a.subject_id and ev.ms > a.t1`;
+    // ordered: after the previous step's event; any: after the anchor.
+    const prev = p.order === 'ordered' && j > 2 ? sql.ref(`s${j - 1}`) : sql.ref('a');
+    const after = p.order === 'ordered' && j > 2 ? sql.ref('p.t') : sql.ref('p.t1');
     ctes.push(sql`${sql.ref(`s${j}`)} as (
-      select a.subject_id, min(ev.ms) as t ${from}
-        and ${sql.ref(`ev.m${j}`)} = 1 and ev.ms <= a.t1 + ${sql.lit(W)}
-      group by a.subject_id
+      select p.subject_id, p.t1, min(ev.ms) as t from ${prev} p
+        join ${stepEvents(j)} ev on ev.subject_id = p.subject_id and ev.ms > ${after} and ev.ms <= p.t1 + ${sql.lit(W)}
+      group by p.subject_id, p.t1
     )`);
   }
   const ts = [];

@@ -69,33 +69,40 @@ async function period(events: EventStore, range: TimeRange): Promise<OverviewPer
   const d = events.dialect;
   const day = dayOf(d, msOf(d));
   // Distinct counts over millions of events are the cost, so they are taken in two steps: first one row
-  // per (day, session, shopper), a plain GROUP BY (sessions have a handful of events each); then each
-  // figure is a count of groups of those rows, per day and over the period (distinct counts do not add up
-  // across days). Orders (few) are counted apart, by their order id.
+  // per (day, session, shopper), a plain GROUP BY (sessions have a handful of events each), kept
+  // materialised; then each figure is a count of groups of those far fewer rows, per day and over the
+  // period (distinct counts do not add up across days). Each figure has its own plain GROUP BY: one
+  // GROUPING SETS over the four groupings cost half as much again on DuckDB. A missing session id is no
+  // session. Orders (few) are counted apart, by their order id.
   const result = await sql<Row>`
-    with s as (
+    with s as materialized (
       select ${day} as day, session_id, subject_id,
         max(case when type = 'order_completed' then 1 else 0 end) as conv
       from events where ${inRange(range)}
       group by 1, 2, 3
     ),
-    g as (
-      select day, grouping(day) as all_days, grouping(session_id) as by_subject, max(conv) as conv,
-        case when session_id is null then 0 else 1 end as has_session
-      from s
-      group by grouping sets ((day, session_id), (session_id), (day, subject_id), (subject_id))
+    ds as (select day, session_id, max(conv) as conv from s group by day, session_id),
+    a as (
+      select day, count(session_id) as sessions,
+        sum(case when session_id is null then 0 else conv end) as converted
+      from ds group by day
     ),
+    b as (select day, count(*) as shoppers from (select day, subject_id from s group by day, subject_id) x group by day),
+    ps as (
+      select count(session_id) as sessions, sum(case when session_id is null then 0 else conv end) as converted
+      from (select session_id, max(conv) as conv from ds group by session_id) x
+    ),
+    pb as (select count(*) as shoppers from (select subject_id from s group by subject_id) x),
     o as (
       select ${day} as day, coalesce(order_id, event_id) as order_key, sum(revenue) as revenue
       from events where ${inRange(range)} and type = 'order_completed'
       group by 1, 2
     )
-    select day, all_days as g,
-      sum(case when by_subject = 0 then has_session else 0 end) as sessions,
-      sum(by_subject) as shoppers,
-      sum(case when by_subject = 0 then has_session * conv else 0 end) as converted,
-      null as orders, null as revenue
-    from g group by all_days, day
+    select a.day, 0 as g, a.sessions, b.shoppers, a.converted, cast(null as bigint) as orders,
+      cast(null as double precision) as revenue
+    from a join b on b.day = a.day
+    union all
+    select null, 1, ps.sessions, pb.shoppers, coalesce(ps.converted, 0), null, null from ps cross join pb
     union all
     select day, grouping(day) as g, null, null, null, count(distinct order_key), sum(revenue)
     from o group by grouping sets ((day), ())`.execute(events.db);
