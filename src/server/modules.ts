@@ -315,7 +315,7 @@ export function createModules(context: ModuleContext): CandorModule[] {
       catalog: catalog.service,
       personalisation: { isPersonalised: (ids) => profiles.isPersonalised({ subjectIds: [...ids] }) },
       interests: {
-        of: async (ids) => (await profiles.profiles.interests({ subjectIds: [...ids] })).interests,
+        of: (ids) => profiles.profiles.interestTags({ subjectIds: [...ids] }),
         tagOf,
       },
       // The same pseudonyms ingestion stores events under (namespaces of pseudonymise-event.step).

@@ -140,6 +140,30 @@ export function profilesContract(name: string, open: () => Promise<ShopPair>): v
       expect(after.interests.map((i) => i.tag)).toEqual(['stoves']);
       expect(after.deleted).toContain('tents');
       expect((await profileOn(p.a, s.token)).traits.some((t) => t.source === 'computed')).toBe(true);
+      // The serving path's read (recommendations): the same tags; none while personalisation is off on
+      // either process, even a tag row that a refresh racing the switch wrote after it; none once the
+      // consent behind personalisation is withdrawn, though the rows are still there.
+      const tagsOn = async (shop: Shop) =>
+        (await shop.profiles.profiles.interestTags(subject)).map((t) => t.tag);
+      expect(await tagsOn(p.b)).toEqual(['stoves']);
+      await p.a.call('PUT', '/v1/me/personalization', { auth: s.token, body: { enabled: false } });
+      await p.a.candor.stores.state.db
+        .insertInto('interest_tags')
+        .values({ subject_id: s.user, tag: 'stoves', score: 1, updated_at: Date.now() })
+        .execute();
+      expect(await tagsOn(p.b)).toEqual([]);
+      await p.b.call('PUT', '/v1/me/personalization', { auth: s.token, body: { enabled: true } });
+      expect(await tagsOn(p.a)).toEqual(['stoves']);
+      const withdrawn = await p.a.call('POST', '/v1/consent', {
+        body: {
+          writeKey: p.a.writeKey,
+          userId: s.customerId,
+          purposes: { personalization: false },
+          noticeVersion: '1',
+        },
+      });
+      expect(withdrawn.status).toBe(201);
+      expect(await tagsOn(p.b)).toEqual([]);
     });
 
     it('personalisation switched off (or its consent withdrawn) on one process is honoured by the other at once', async () => {

@@ -317,6 +317,37 @@ export function createProfilesService(deps: {
       }));
     },
 
+    /**
+     * The interest tags that may shape what a shopper is shown, best first: none unless personalised. The
+     * serving path (recommendations, once per request): one query, with the settings check inside it,
+     * instead of the shopper-facing `interests` (which also lists deleted tags for the privacy centre).
+     */
+    async interestTags(subject: Subject): Promise<InterestTag[]> {
+      const ids = subjectIdsOf(subject);
+      if (ids.length === 0) return [];
+      const [rows, consented] = await Promise.all([
+        db
+          .selectFrom('interest_tags')
+          .select(['tag', 'score'])
+          .where('subject_id', 'in', ids)
+          .where((eb) =>
+            eb.not(
+              eb.exists(
+                eb
+                  .selectFrom('profile_settings')
+                  .select(sql<number>`1`.as('one'))
+                  .where('subject_id', 'in', ids)
+                  .where((w) => w.or([w('personalization', '=', 0), w('restricted', '=', 1)])),
+              ),
+            ),
+          )
+          .orderBy('score', 'desc')
+          .execute(),
+        deps.consent.granted(ids, PROFILE_PURPOSE),
+      ]);
+      return consented ? rows.map((r) => ({ tag: r.tag, score: Number(r.score) })) : [];
+    },
+
     async interests(
       subject: Subject,
     ): Promise<{ personalised: boolean; interests: InterestTag[]; deleted: string[] }> {
