@@ -304,6 +304,29 @@ export function consentContract(
         expect(await a.analyticsAt({ userId: 'c5' })).toBe(false);
       });
 
+      it('decisions made at the same moment in both processes form one chain: none forks the ledger', async () => {
+        const b = await peer();
+        const pseudo = createPseudonymizer(Buffer.alloc(32, 7).toString('base64'));
+        const rounds = 12;
+        const answers = await Promise.all(
+          Array.from({ length: rounds }, (_, i) => [
+            decide(a, { anonymousId: 'fork', purposes: { analytics: i % 2 === 0 } }),
+            decide(b, { anonymousId: 'fork', purposes: { marketing_email: i % 2 === 0 } }),
+          ]).flat(),
+        );
+        expect(answers.map((r) => r.status)).toEqual(Array.from({ length: 2 * rounds }, () => 201));
+        const { records } = await a.consent.service.history([pseudo('device', 'fork')]);
+        expect(records).toHaveLength(2 * rounds);
+        // Each decision supersedes exactly the one before it, and is placed after it in time.
+        records.forEach((r, i) => {
+          expect({ i, supersedes: r.supersedes }).toEqual({
+            i,
+            supersedes: records[i - 1]?.consentId ?? null,
+          });
+          if (i > 0) expect(r.decidedAt).toBeGreaterThan(records[i - 1]!.decidedAt);
+        });
+      });
+
       it('GPC and erasure in one process reach the other process’s cache', async () => {
         const b = await peer();
         const pseudo = createPseudonymizer(Buffer.alloc(32, 7).toString('base64'));

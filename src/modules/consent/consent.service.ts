@@ -205,12 +205,21 @@ export function createConsentService(deps: ConsentDeps, config: ConsentServiceCo
     return mergeLedgers(parts);
   }
 
-  async function append(records: ConsentRecord[]): Promise<void> {
-    const subjects = [...new Set(records.flatMap((r) => r.subjectIds))];
+  /**
+   * A new decision for these subjects, made from their ledger as the store holds it at the moment of
+   * writing (see `ConsentStore.appendAfter`): after every decision any process has recorded, superseding
+   * the last of them. `build` returns null when there is nothing to record.
+   */
+  async function decide(
+    subjectIds: readonly string[],
+    build: (ledger: readonly ConsentRecord[]) => ConsentRecord | null,
+  ): Promise<ConsentRecord | null> {
+    const subjects = [...new Set(subjectIds)];
     forget(subjects);
-    await announced(subjects, (also) => store.append(records, also));
+    const record = await announced(subjects, (also) => store.appendAfter(subjects, build, also));
     forget(subjects);
-    deps.onDecision?.(subjects);
+    if (record !== null) deps.onDecision?.(subjects);
+    return record;
   }
 
   /** A decision time after every earlier decision of these subjects, so ledger order is never ambiguous. */
@@ -245,24 +254,24 @@ export function createConsentService(deps: ConsentDeps, config: ConsentServiceCo
     actor: string,
     at: number | undefined,
   ) {
-    const ledger = await ledgerOf(subjectIds);
-    const purposes = gpcPurposesToRecord(ledger);
-    if (purposes.length === 0) return null;
-    const decidedAt = decisionTime(ledger, at);
-    const record: ConsentRecord = {
-      consentId: uuidv7(decidedAt),
-      subjectIds: [...subjectIds],
-      purposes: Object.fromEntries(purposes.map((p) => [p, false])),
-      noticeVersion: null,
-      noticeHash: null,
-      method: 'gpc',
-      locale: null,
-      channel,
-      decidedAt,
-      supersedes: ledger.at(-1)?.consentId ?? null,
-    };
-    await append([record]);
-    await audit(record, actor);
+    const record = await decide(subjectIds, (ledger) => {
+      const purposes = gpcPurposesToRecord(ledger);
+      if (purposes.length === 0) return null;
+      const decidedAt = decisionTime(ledger, at);
+      return {
+        consentId: uuidv7(decidedAt),
+        subjectIds: [...subjectIds],
+        purposes: Object.fromEntries(purposes.map((p) => [p, false])),
+        noticeVersion: null,
+        noticeHash: null,
+        method: 'gpc',
+        locale: null,
+        channel,
+        decidedAt,
+        supersedes: ledger.at(-1)?.consentId ?? null,
+      };
+    });
+    if (record !== null) await audit(record, actor);
     return record;
   }
 
@@ -342,24 +351,24 @@ export function createConsentService(deps: ConsentDeps, config: ConsentServiceCo
       }
       return serialised(async () => {
         // Placed after every decision already made, in whichever process it was made.
-        await service.sync();
-        const ledger = await ledgerOf(input.subjectIds);
-        const decidedAt = decisionTime(ledger, input.decidedAt);
-        const record: ConsentRecord = {
-          consentId: uuidv7(decidedAt),
-          subjectIds: [...new Set(input.subjectIds)],
-          purposes,
-          noticeVersion: notice.version,
-          noticeHash: notice.hash,
-          method: input.method,
-          locale: input.locale,
-          channel: input.channel,
-          decidedAt,
-          supersedes: ledger.at(-1)?.consentId ?? null,
-        };
-        await append([record]);
-        await audit(record, input.actor);
-        return record;
+        const record = await decide(input.subjectIds, (ledger) => {
+          const decidedAt = decisionTime(ledger, input.decidedAt);
+          return {
+            consentId: uuidv7(decidedAt),
+            subjectIds: [...new Set(input.subjectIds)],
+            purposes,
+            noticeVersion: notice.version,
+            noticeHash: notice.hash,
+            method: input.method,
+            locale: input.locale,
+            channel: input.channel,
+            decidedAt,
+            supersedes: ledger.at(-1)?.consentId ?? null,
+          };
+        });
+        // `build` above always makes a record.
+        await audit(record!, input.actor);
+        return record!;
       });
     },
 

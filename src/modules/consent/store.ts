@@ -3,11 +3,11 @@
  * updated; the only delete is erasure of a subject. `consent_record_subjects` indexes each decision under
  * every subject pseudonym it applies to (customer and device), so a lookup by any linked id finds it.
  */
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { Migration } from 'kysely/migration';
 import { columnTypes, tablesOf } from '../../storage/index.ts';
 import type { StateStore } from '../../storage/ports.ts';
-import type { ConsentRecord } from './ledger.ts';
+import { mergeLedgers, type ConsentRecord } from './ledger.ts';
 import type { ConsentMethod, Purpose } from './purposes.ts';
 import type { StatRecord } from './stats.ts';
 
@@ -120,64 +120,98 @@ function toNotice(row: ConsentNoticeRow): Notice {
 
 export type ConsentStore = ReturnType<typeof createConsentStore>;
 
+/**
+ * The first key of the per-subject advisory locks (the two-key form, a key space apart from one-key locks
+ * such as the privacy budget's): "CNST".
+ */
+const SUBJECT_LOCK_SPACE = 0x434e5354;
+
 export function createConsentStore(store: StateStore) {
   const db = () => tablesOf<ConsentTables>(store);
 
+  async function insert(tx: Kysely<ConsentTables>, records: readonly ConsentRecord[]): Promise<void> {
+    await tx
+      .insertInto('consent_records')
+      .values(
+        records.map((r) => ({
+          consent_id: r.consentId,
+          subject_id: r.subjectIds[0]!,
+          subject_ids: JSON.stringify(r.subjectIds),
+          purposes: JSON.stringify(r.purposes),
+          notice_version: r.noticeVersion,
+          notice_hash: r.noticeHash,
+          method: r.method,
+          locale: r.locale,
+          channel: r.channel,
+          decided_at: r.decidedAt,
+          supersedes: r.supersedes,
+        })),
+      )
+      .execute();
+    await tx
+      .insertInto('consent_record_subjects')
+      .values(
+        records.flatMap((r) =>
+          r.subjectIds.map((s) => ({ subject_id: s, consent_id: r.consentId, decided_at: r.decidedAt })),
+        ),
+      )
+      .execute();
+  }
+
+  async function recordsIn(
+    tx: Kysely<ConsentTables>,
+    subjectIds: readonly string[],
+  ): Promise<ConsentRecord[]> {
+    if (subjectIds.length === 0) return [];
+    const rows = await tx
+      .selectFrom('consent_records')
+      .selectAll('consent_records')
+      .where(
+        'consent_id',
+        'in',
+        tx
+          .selectFrom('consent_record_subjects')
+          .select('consent_id')
+          .where('subject_id', 'in', [...subjectIds]),
+      )
+      .execute();
+    return rows.map(toRecord);
+  }
+
   return {
-    /** `alsoInTransaction` runs before the commit (change notices to other processes commit with the rows). */
-    async append(
-      records: readonly ConsentRecord[],
+    /**
+     * One decision placed after every decision already recorded for these subjects, by any process: the
+     * subjects' ledger is read inside the transaction that appends, under a per-subject lock, and `build`
+     * makes the record from it (its time and `supersedes`), or returns null to record nothing. Without the
+     * lock, two processes deciding for one shopper at the same moment would both supersede the same
+     * record and fork the ledger. PostgreSQL takes a transaction-scoped advisory lock per subject (in sorted
+     * order, so two decisions over overlapping subjects cannot deadlock); SQLite's single writer is the lock.
+     */
+    async appendAfter(
+      subjectIds: readonly string[],
+      build: (ledger: readonly ConsentRecord[]) => ConsentRecord | null,
+      /** Runs before the commit (change notices to other processes commit with the rows). */
       alsoInTransaction?: (trx: Kysely<unknown>) => Promise<void>,
-    ): Promise<void> {
-      if (records.length === 0) return;
-      await store.transaction(async (trx) => {
+    ): Promise<ConsentRecord | null> {
+      const subjects = [...new Set(subjectIds)].sort();
+      return store.transaction(async (trx) => {
         const tx = trx as Kysely<ConsentTables>;
+        if (store.dialect === 'postgres') {
+          for (const s of subjects) {
+            await sql`select pg_advisory_xact_lock(${SUBJECT_LOCK_SPACE}::int, hashtext(${s}))`.execute(tx);
+          }
+        }
+        const record = build(mergeLedgers([await recordsIn(tx, subjects)]));
+        if (record === null) return null;
         await alsoInTransaction?.(trx);
-        await tx
-          .insertInto('consent_records')
-          .values(
-            records.map((r) => ({
-              consent_id: r.consentId,
-              subject_id: r.subjectIds[0]!,
-              subject_ids: JSON.stringify(r.subjectIds),
-              purposes: JSON.stringify(r.purposes),
-              notice_version: r.noticeVersion,
-              notice_hash: r.noticeHash,
-              method: r.method,
-              locale: r.locale,
-              channel: r.channel,
-              decided_at: r.decidedAt,
-              supersedes: r.supersedes,
-            })),
-          )
-          .execute();
-        await tx
-          .insertInto('consent_record_subjects')
-          .values(
-            records.flatMap((r) =>
-              r.subjectIds.map((s) => ({ subject_id: s, consent_id: r.consentId, decided_at: r.decidedAt })),
-            ),
-          )
-          .execute();
+        await insert(tx, [record]);
+        return record;
       });
     },
 
     /** Every decision that applies to any of these subjects, in ledger order. */
     async recordsOf(subjectIds: readonly string[]): Promise<ConsentRecord[]> {
-      if (subjectIds.length === 0) return [];
-      const rows = await db()
-        .selectFrom('consent_records')
-        .selectAll('consent_records')
-        .where(
-          'consent_id',
-          'in',
-          db()
-            .selectFrom('consent_record_subjects')
-            .select('consent_id')
-            .where('subject_id', 'in', [...subjectIds]),
-        )
-        .execute();
-      return rows.map(toRecord);
+      return recordsIn(db(), subjectIds);
     },
 
     /**
