@@ -29,10 +29,21 @@ export type StateStore = {
   ping(): Promise<void>;
   close(): Promise<void>;
   /**
+   * Writes that must never hold the serving thread: high-volume, loss-tolerant counters (recommendation
+   * impressions). Each statement commits on its own, in order, off the serving thread; resolves once all
+   * have. A commit may skip the fsync, so a power loss may drop the last ones (decision 0012). Absent where
+   * a write does not block the serving thread anyway (PostgreSQL): run the statements directly.
+   */
+  readonly backgroundWrites?: BackgroundWrites;
+  /**
    * Change notices between the processes that share this store, for modules that cache what they read
    * (PostgreSQL LISTEN/NOTIFY). Absent when one process owns the store (SQLite): its caches see every write.
    */
   readonly notices?: StateNotices;
+};
+
+export type BackgroundWrites = {
+  run(queries: readonly { readonly sql: string; readonly parameters: readonly unknown[] }[]): Promise<void>;
 };
 
 /** Notices on named channels, sent inside a transaction and delivered to every listening process. */

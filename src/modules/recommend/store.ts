@@ -82,32 +82,13 @@ export function createRecommendStore(state: StateStore) {
   const db = tablesOf<RecommendTables>(state);
 
   /**
-   * Runs one impression write in its own transaction. On SQLite the commit skips the fsync
-   * (`synchronous = NORMAL` for this statement only, restored before the connection serves anything
-   * else): the fsync blocks the serving thread, for tens of milliseconds on a slow disk, every second.
-   * In WAL mode that write stays atomic and the file consistent; a power loss (not a crash of the
-   * process) may drop the last such commits, until the next ordinary commit, which syncs the log and
-   * every commit before it. Impression counts are a ranking hint that the serving process buffers in
-   * memory for a second anyway; nothing else is written this way.
+   * Impression writes, a stream of small upserts every second: where the store offers it (SQLite), on its
+   * background writer, so they never hold the serving thread (each slice commits on its own, without the
+   * fsync: decision 0012); elsewhere (PostgreSQL, an asynchronous client) one after the other.
    */
-  let restoreSynchronous: number | undefined;
-  async function relaxed(write: CompiledQuery): Promise<void> {
-    if (state.dialect !== 'sqlite') {
-      await state.db.executeQuery(write);
-      return;
-    }
-    await state.db.connection().execute(async (conn) => {
-      // The store's own setting, read once: nothing else changes it.
-      restoreSynchronous ??= Number(
-        (await sql<{ synchronous: number }>`pragma synchronous`.execute(conn)).rows[0]?.synchronous ?? 2,
-      );
-      await sql`pragma synchronous = normal`.execute(conn);
-      try {
-        await conn.executeQuery(write);
-      } finally {
-        await sql.raw(`pragma synchronous = ${restoreSynchronous}`).execute(conn);
-      }
-    });
+  async function writeInBackground(writes: readonly CompiledQuery[]): Promise<void> {
+    if (state.backgroundWrites) return state.backgroundWrites.run(writes);
+    for (const write of writes) await state.db.executeQuery(write);
   }
   return {
     async saveModel(artefact: Uint8Array, stats: unknown, now: number, keep = 3): Promise<number> {
@@ -192,10 +173,8 @@ export function createRecommendStore(state: StateStore) {
     },
     /**
      * Writes a batch of lists shown, per subject (null: non-personalised shoppers), as upserts of at most
-     * 200 rows, each its own transaction, with a turn of the event loop between them: this runs on the
-     * serving thread every second, and one transaction for the whole batch held the (synchronous) SQLite
-     * connection, and with it every request, for the whole write. On SQLite these commits also skip the
-     * fsync (see `relaxed`). Counters only add up, so a batch cut short (a crash, a failed write) leaves
+     * 200 rows, each its own transaction (a short hold of SQLite's write lock), off the serving thread (see
+     * `writeInBackground`). Counters only add up, so a batch cut short (a crash, a failed write) leaves
      * counts short by what it did not write, as the in-memory buffer lost in a crash does; never counted twice.
      */
     async recordImpressions(
@@ -258,10 +237,7 @@ export function createRecommendStore(state: StateStore) {
             exposed.slice(i, i + 200).map((r) => [r.day, r.item_id, r.shown]),
           ),
         );
-      for (const write of writes) {
-        await relaxed(write);
-        await new Promise<void>((resolve) => setImmediate(resolve));
-      }
+      await writeInBackground(writes);
     },
     async exposureSince(day: string) {
       return db

@@ -5,11 +5,12 @@
  */
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
+import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { Kysely, sql, type SqliteDatabase } from 'kysely';
 import { AppError } from '../../../kernel/errors.ts';
 import { runMigrations } from '../../migrate.ts';
-import type { StateStore } from '../../ports.ts';
+import type { BackgroundWrites, StateStore } from '../../ports.ts';
 import { CandorSqliteDialect } from './sqlite.dialect.ts';
 
 export type SqliteStateStoreOptions = {
@@ -45,6 +46,75 @@ function withStatementCache(raw: Database.Database): SqliteDatabase {
   };
 }
 
+/**
+ * The background writer: a worker thread with its own connection (sqlite.writer.worker.ts), started on
+ * first use. Jobs run in the order given. While it writes, a write on the main connection waits for its
+ * lock (busy timeout) for at most one of its statements; reads never wait (WAL).
+ */
+function createBackgroundWrites(file: string, busyTimeoutMs: number) {
+  let worker: Worker | null = null;
+  let nextId = 0;
+  const waiting = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
+  const inFlight = new Set<Promise<void>>();
+  const failAll = (e: Error) => {
+    for (const w of waiting.values()) w.reject(e);
+    waiting.clear();
+    worker = null;
+  };
+  function start(): Worker {
+    const w = new Worker(new URL('./sqlite.writer.worker.ts', import.meta.url), {
+      workerData: { file, busyTimeoutMs },
+    });
+    // Idle, it does not keep the process alive; `close` ends it.
+    w.unref();
+    w.on('message', (m: { id: number; ok: boolean; message?: string }) => {
+      const job = waiting.get(m.id);
+      waiting.delete(m.id);
+      if (waiting.size === 0) w.unref();
+      if (m.ok) job?.resolve();
+      else
+        job?.reject(
+          new AppError('store_error', `A background write failed: ${m.message ?? 'unknown error'}`),
+        );
+    });
+    w.on('error', (e: Error) =>
+      failAll(new AppError('store_error', `The background writer stopped: ${e.message}`)),
+    );
+    w.on('exit', () => failAll(new AppError('store_error', 'The background writer stopped.')));
+    return w;
+  }
+  const writes: BackgroundWrites = {
+    run(queries) {
+      if (queries.length === 0) return Promise.resolve();
+      worker ??= start();
+      const id = nextId++;
+      const job = { id, queries: queries.map((q) => ({ sql: q.sql, parameters: [...q.parameters] })) };
+      const done = new Promise<void>((resolve, reject) => waiting.set(id, { resolve, reject }));
+      const tracked = done.then(
+        () => undefined,
+        () => undefined,
+      );
+      inFlight.add(tracked);
+      void tracked.finally(() => inFlight.delete(tracked));
+      worker.ref();
+      worker.postMessage(job);
+      return done;
+    },
+  };
+  return {
+    writes,
+    /** Waits for the writes in flight, then ends the thread. */
+    async close(): Promise<void> {
+      await Promise.all([...inFlight]);
+      const w = worker;
+      if (!w) return;
+      const exited = new Promise<void>((resolve) => w.once('exit', () => resolve()));
+      w.postMessage('close');
+      await exited;
+    },
+  };
+}
+
 export async function openSqliteStateStore(options: SqliteStateStoreOptions): Promise<StateStore> {
   mkdirSync(path.dirname(path.resolve(options.file)), { recursive: true });
   let raw: Database.Database;
@@ -67,10 +137,15 @@ export async function openSqliteStateStore(options: SqliteStateStoreOptions): Pr
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each module types its own tables
   const db = new Kysely<any>({ dialect: new CandorSqliteDialect({ database: withStatementCache(raw) }) });
   let closed = false;
+  const background = createBackgroundWrites(
+    path.resolve(options.file),
+    Math.max(0, Math.trunc(options.busyTimeoutMs ?? 5000)),
+  );
 
   return {
     dialect: 'sqlite',
     db,
+    backgroundWrites: background.writes,
     transaction: (fn) => db.transaction().execute(fn),
     migrate: (migrations) =>
       // One immediate transaction: a second process waits for the first and then finds nothing to do.
@@ -81,6 +156,7 @@ export async function openSqliteStateStore(options: SqliteStateStoreOptions): Pr
     close: async () => {
       if (closed) return;
       closed = true;
+      await background.close();
       await db.destroy();
     },
   };

@@ -98,3 +98,58 @@ describe('SQLite migrations across processes', () => {
     }
   });
 });
+
+describe('SQLite background writes', () => {
+  it('commits each statement off the serving thread, in order; a failing one rejects and the next still run', async () => {
+    const dir = makeTempDir('candor-sqlite-bg');
+    const file = path.join(dir.path, 'state.sqlite');
+    try {
+      const store = await openSqliteStateStore({ file });
+      await store.db.schema
+        .createTable('c')
+        .addColumn('k', 'text', (c) => c.primaryKey())
+        .addColumn('n', 'integer')
+        .execute();
+      const upsert = (k: string, n: number) => ({
+        sql: 'insert into c (k, n) values (?, ?) on conflict (k) do update set n = c.n + excluded.n',
+        parameters: [k, n],
+      });
+      const writes = store.backgroundWrites!;
+      await writes.run([upsert('a', 1), upsert('a', 2), upsert('b', 5)]);
+      // Visible to the main connection as soon as the call resolves.
+      expect(await store.db.selectFrom('c').selectAll().orderBy('k').execute()).toEqual([
+        { k: 'a', n: 3 },
+        { k: 'b', n: 5 },
+      ]);
+      // Each statement commits on its own: the one before the failure stays, the one after is not run.
+      await expect(
+        writes.run([
+          upsert('a', 10),
+          { sql: 'insert into missing_table values (1)', parameters: [] },
+          upsert('b', 1),
+        ]),
+      ).rejects.toMatchObject({ code: 'store_error', message: expect.stringMatching(/missing_table/) });
+      await writes.run([upsert('b', 1)]);
+      expect(await store.db.selectFrom('c').selectAll().orderBy('k').execute()).toEqual([
+        { k: 'a', n: 13 },
+        { k: 'b', n: 6 },
+      ]);
+      // Closing waits for writes in flight; they are in the file on reopen.
+      const late = writes.run(Array.from({ length: 500 }, (_, i) => upsert(`z${i}`, i)));
+      await store.close();
+      await late;
+      const again = await openSqliteStateStore({ file });
+      expect(
+        await again.db
+          .selectFrom('c')
+          .select((eb) => eb.fn.countAll<number>().as('n'))
+          .executeTakeFirst(),
+      ).toEqual({
+        n: 502,
+      });
+      await again.close();
+    } finally {
+      dir.cleanup();
+    }
+  });
+});
