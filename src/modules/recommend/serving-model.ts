@@ -248,12 +248,15 @@ function vsknnFromSessions(s: ServingModel['sessions'], nItems: number): Recomme
   const distinct = new Int32Array(s.items.length);
   const sessionStart = new Int32Array(nS + 1);
   const counts = new Int32Array(nItems + 1);
+  const clicks = new Float64Array(nItems);
   let present = 0;
   let d = 0;
   for (let x = 0; x < nS; x++) {
     for (let p = s.indptr[x]!; p < s.indptr[x + 1]!; p++) {
       const i = s.items[p]!;
-      if (i < 0 || i >= nItems || marks[i] === x) continue;
+      if (i < 0 || i >= nItems) continue;
+      clicks[i]!++;
+      if (marks[i] === x) continue;
       marks[i] = x;
       distinct[d++] = i;
       counts[i + 1]!++;
@@ -267,10 +270,8 @@ function vsknnFromSessions(s: ServingModel['sessions'], nItems: number): Recomme
   for (let x = 0; x < nS; x++)
     for (let p = sessionStart[x]!; p < sessionStart[x + 1]!; p++) bySession[fill[distinct[p]!]!++] = x;
   const idf = new Float64Array(nItems);
-  for (let i = 0; i < nItems; i++) {
-    const c = counts[i + 1]! - counts[i]!;
-    idf[i] = c > 0 ? Math.log(present / c) : 0;
-  }
+  // As indexSessions (session-knn.ts): sessions over the item's events.
+  for (let i = 0; i < nItems; i++) idf[i] = clicks[i]! > 0 ? Math.log(present / clicks[i]!) : 0;
   return vsknnFromIndex(
     {
       sessionItems: Array.from({ length: nS }, (_, x) =>

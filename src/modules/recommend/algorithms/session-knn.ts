@@ -53,9 +53,11 @@ export function indexSessions(data: InteractionSet): SessionIndex {
   for (const s of data.sessions) if (s + 1 > nSessions) nSessions = s + 1;
   const items: Set<number>[] = Array.from({ length: nSessions }, () => new Set());
   const time = new Float64Array(nSessions).fill(-Infinity);
+  const clicks = new Float64Array(data.nItems);
   for (let e = 0; e < data.items.length; e++) {
     const s = data.sessions[e]!;
     items[s]!.add(data.items[e]!);
+    clicks[data.items[e]!]!++;
     if (data.times[e]! > time[s]!) time[s] = data.times[e]!;
   }
   const bySession: number[][] = Array.from({ length: data.nItems }, () => []);
@@ -66,7 +68,8 @@ export function indexSessions(data: InteractionSet): SessionIndex {
   });
   const idf = new Float64Array(data.nItems);
   const itemSessions = bySession.map((list, i) => {
-    idf[i] = list.length > 0 ? Math.log(present / list.length) : 0;
+    // As VMContextKNN: sessions over the item's events (a click repeated in a session counts again).
+    idf[i] = clicks[i]! > 0 ? Math.log(present / clicks[i]!) : 0;
     return Int32Array.from(list.sort((a, b) => time[b]! - time[a]!));
   });
   return { sessionItems: items.map((s) => Int32Array.from(s)), sessionTime: time, itemSessions, idf };
