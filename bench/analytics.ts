@@ -5,11 +5,13 @@
 // a child process (so the recorded peak RSS is the query phase's alone), in time order, and reused while it
 // holds enough events.
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { sql } from 'kysely';
 import { createRng, createZipf } from '../src/flows/demo/index.ts';
+import { createPseudonymizer } from '../src/kernel/crypto.ts';
 import {
   cartQuery,
   funnelQuery,
@@ -31,7 +33,7 @@ const arg = (name: string, dflt: string) => {
 const TARGET = Number(arg('events', '10000000'));
 const RUNS = Number(arg('runs', '5'));
 const FILE = path.resolve(
-  arg('file', path.join(os.tmpdir(), `candor-bench-analytics-${TARGET}-by-time.duckdb`)),
+  arg('file', path.join(os.tmpdir(), `candor-bench-analytics-${TARGET}-pseudonymous-ids.duckdb`)),
 );
 /** DuckDB's buffer pool would otherwise grow to 80 % of RAM; the target is a peak RSS under 2 GB. */
 const MEMORY_LIMIT = arg('memory-limit', '1600MB');
@@ -56,6 +58,12 @@ const CATEGORIES = [
 const QUERIES = Array.from({ length: 400 }, (_, i) => `query ${i}`);
 const PAGES = ['/', '/sale', '/about', '/blog', '/new', '/help'];
 
+const pseudonym = createPseudonymizer(Buffer.alloc(32, 11).toString('base64'));
+function eventIdOf(n: number): string {
+  const h = createHash('sha256').update(`bench-event-${n}`).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
+}
+
 /** Seeded shop: shoppers with 1–6 sessions each; sessions browse, search, cart, buy, review and leave pages. */
 async function generate(events: EventStore): Promise<number> {
   const rng = createRng(SEED);
@@ -66,7 +74,10 @@ async function generate(events: EventStore): Promise<number> {
   let total = 0;
   let seq = 0;
   for (let s = 0; total + batch.length < TARGET; s++) {
-    const subjectId = `sub_${s.toString(36).padStart(8, '0')}`;
+    // Ids as ingestion stores them: 32-character pseudonyms (HMAC, base64url) for shoppers and sessions, and
+    // event ids in UUID form (ingestion derives them from the SDK's message id by SHA-256). Short ids would
+    // flatter every query: DuckDB keeps strings of up to 12 bytes inline, and hashes and compares them cheaply.
+    const subjectId = pseudonym('device', `shopper-${s}`);
     const device = rng.weighted([
       ['mobile', 6],
       ['desktop', 3],
@@ -83,12 +94,12 @@ async function generate(events: EventStore): Promise<number> {
     const sessions = 1 + rng.poisson(1.2);
     for (let k = 0; k < sessions; k++) {
       const day = Math.min(DAYS - 1, firstDay + k * rng.int(0, 14));
-      const sessionId = `${subjectId}_${k}`;
+      const sessionId = pseudonym('session', `shopper-${s}-${k}`);
       let t = START + day * DAY + rng.int(0, 22 * 3_600_000);
       const push = (type: string, f: Partial<EventRecord> = {}, props = '{}') => {
         t += 1_000 + rng.int(0, 240_000);
         batch.push({
-          eventId: `e${(seq++).toString(36)}`,
+          eventId: eventIdOf(seq++),
           sourceId: 'src_bench',
           subjectId,
           anonymousId: subjectId,
@@ -179,7 +190,7 @@ async function generate(events: EventStore): Promise<number> {
           const revenue = Math.round(cart.reduce((a, p) => a + price[p]!, 0) * 100) / 100;
           push(
             'order_completed',
-            { orderId: `o_${sessionId}`, revenue, currency: 'IDR' },
+            { orderId: `o_${s.toString(36)}_${k}`, revenue, currency: 'IDR' },
             `{"items":${cart.length}}`,
           );
         }
@@ -474,6 +485,7 @@ async function main() {
     dataFile: FILE,
     // See generateFile: the events are stored in time order, as live ingestion appends them.
     layout: 'time order',
+    ids: '32-character pseudonyms for shoppers and sessions, UUID-form event ids (as ingestion stores them)',
     derivedTables: 'none: every query, ours and hand-written, reads the raw events table',
     reusedDataFile: generated === null,
     generateSeconds: generated?.generateSeconds ?? null,
