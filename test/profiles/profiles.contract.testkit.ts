@@ -67,6 +67,18 @@ export function profilesContract(name: string, open: () => Promise<ShopPair>): v
       expect(res.status).toBe(200);
       return (await res.json()) as Profile;
     };
+    /** The shopper withdraws the consent behind personalisation, through `shop`. */
+    const withdrawPersonalisation = async (shop: Shop, customerId: string) => {
+      const withdrawn = await shop.call('POST', '/v1/consent', {
+        body: {
+          writeKey: shop.writeKey,
+          userId: customerId,
+          purposes: { personalization: false },
+          noticeVersion: '1',
+        },
+      });
+      expect(withdrawn.status).toBe(201);
+    };
     const interestsOn = async (shop: Shop, token: string) =>
       (await (await shop.call('GET', '/v1/me/interests', { auth: token })).json()) as {
         personalised: boolean;
@@ -154,15 +166,7 @@ export function profilesContract(name: string, open: () => Promise<ShopPair>): v
       expect(await tagsOn(p.b)).toEqual([]);
       await p.b.call('PUT', '/v1/me/personalization', { auth: s.token, body: { enabled: true } });
       expect(await tagsOn(p.a)).toEqual(['stoves']);
-      const withdrawn = await p.a.call('POST', '/v1/consent', {
-        body: {
-          writeKey: p.a.writeKey,
-          userId: s.customerId,
-          purposes: { personalization: false },
-          noticeVersion: '1',
-        },
-      });
-      expect(withdrawn.status).toBe(201);
+      await withdrawPersonalisation(p.a, s.customerId);
       expect(await tagsOn(p.b)).toEqual([]);
     });
 
@@ -180,15 +184,7 @@ export function profilesContract(name: string, open: () => Promise<ShopPair>): v
       await p.b.call('PUT', '/v1/me/personalization', { auth: s.token, body: { enabled: true } });
       expect(await p.a.profiles.isPersonalised(subject)).toBe(true);
       // Withdrawing the consent behind personalisation, through the other process, also stops it at once.
-      const withdrawn = await p.b.call('POST', '/v1/consent', {
-        body: {
-          writeKey: p.b.writeKey,
-          userId: s.customerId,
-          purposes: { personalization: false },
-          noticeVersion: '1',
-        },
-      });
-      expect(withdrawn.status).toBe(201);
+      await withdrawPersonalisation(p.b, s.customerId);
       expect(await p.a.profiles.isPersonalised(subject)).toBe(false);
     });
   });
