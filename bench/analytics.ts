@@ -5,13 +5,13 @@
 // a child process (so the recorded peak RSS is the query phase's alone), in time order, and reused while it
 // holds enough events.
 import { spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { existsSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { sql } from 'kysely';
 import { createRng, createZipf } from '../src/flows/demo/index.ts';
 import { createPseudonymizer } from '../src/kernel/crypto.ts';
+import { eventIdOf } from '../src/modules/ingest/index.ts';
 import {
   cartQuery,
   funnelQuery,
@@ -59,10 +59,6 @@ const QUERIES = Array.from({ length: 400 }, (_, i) => `query ${i}`);
 const PAGES = ['/', '/sale', '/about', '/blog', '/new', '/help'];
 
 const pseudonym = createPseudonymizer(Buffer.alloc(32, 11).toString('base64'));
-function eventIdOf(n: number): string {
-  const h = createHash('sha256').update(`bench-event-${n}`).digest('hex');
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
-}
 
 /** Seeded shop: shoppers with 1–6 sessions each; sessions browse, search, cart, buy, review and leave pages. */
 async function generate(events: EventStore): Promise<number> {
@@ -75,7 +71,7 @@ async function generate(events: EventStore): Promise<number> {
   let seq = 0;
   for (let s = 0; total + batch.length < TARGET; s++) {
     // Ids as ingestion stores them: 32-character pseudonyms (HMAC, base64url) for shoppers and sessions, and
-    // event ids in UUID form (ingestion derives them from the SDK's message id by SHA-256). Short ids would
+    // event ids made by ingestion's own `eventIdOf` (UUID form, from a message id). Short ids would
     // flatter every query: DuckDB keeps strings of up to 12 bytes inline, and hashes and compares them cheaply.
     const subjectId = pseudonym('device', `shopper-${s}`);
     const device = rng.weighted([
@@ -99,7 +95,7 @@ async function generate(events: EventStore): Promise<number> {
       const push = (type: string, f: Partial<EventRecord> = {}, props = '{}') => {
         t += 1_000 + rng.int(0, 240_000);
         batch.push({
-          eventId: eventIdOf(seq++),
+          eventId: eventIdOf('src_bench', `bench-event-${seq++}`),
           sourceId: 'src_bench',
           subjectId,
           anonymousId: subjectId,
