@@ -3,7 +3,8 @@
 // Ingestion throughput through the whole HTTP stack: a real `candor serve` process on a temp data dir
 // (embedded default: SQLite + DuckDB), a load generator on loopback posting /v1/batch requests of 100
 // realistic events (80% of subjects with analytics consent, ~2% invalid events) with concurrency, first
-// as fast as the server acknowledges for --seconds, then paced at half that rate for --half-seconds. After
+// as fast as the server acknowledges for --seconds, then paced at half that rate for --half-seconds (after
+// 3 s at that rate that are not counted, so the phase begins in its steady state). After
 // the server stopped, the same events go straight into a fresh DuckDB event store (bulk append) for the
 // raw rate. Targets (issue 3): >= 50,000 events/s accepted, ratio to raw append >= 0.5, p99 < 50 ms at
 // half rate. Records bench/results/ingest.json.
@@ -290,6 +291,9 @@ try {
     max = await load(url, auth, SECONDS, null, proc.pid!);
     rss = rssOf(proc.pid!);
     const maxRequestRate = max.requests / max.seconds;
+    // The half-rate phase starts once the server has worked off what the full-rate phase left waiting
+    // (requests in flight, events on their way into the table): 3 s at half rate, not counted.
+    await load(url, auth, 3, maxRequestRate / 2, proc.pid!);
     half = await load(url, auth, HALF_SECONDS, maxRequestRate / 2, proc.pid!);
   } finally {
     proc.kill('SIGTERM');

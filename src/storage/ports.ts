@@ -106,6 +106,12 @@ export type EventStore = {
   readonly db: Kysely<EventTables>;
   /** Appends durably; an event id already stored is skipped (idempotent), never duplicated. */
   append(events: readonly EventRecord[]): Promise<AppendResult>;
+  /**
+   * Accepts events durably, idempotent on event id like `append`, without reporting what was new: it may
+   * resolve before they are in the `events` table (DuckDB: once its journal has them), but every read or
+   * write of this store that starts after it resolved sees them. Ingestion's acknowledgement path.
+   */
+  accept(events: readonly EventRecord[]): Promise<void>;
   /** Every event of these subjects, oldest first (export). */
   eventsOfSubjects(subjectIds: readonly string[], limit?: number): Promise<EventRecord[]>;
   /** Deletes every event of these subjects (erasure); returns how many rows went. */

@@ -227,9 +227,15 @@ export function createIngestService(deps: IngestDeps, config: IngestConfig = {})
     commit: stream
       ? (unit) => publishUnit(stream, unit)
       : async (group) => {
-          await deps.events.append(group.events);
-          // Counters, quarantine, vault writes and identity links of the whole group: one transaction.
-          await store.record(group.quarantined, group.drops, group.writes);
+          // Both durable before any request of the group is answered. The events' write (the event
+          // store's journal: a file append and sync off this thread) overlaps the state transaction, a
+          // synchronous SQLite commit with counters, quarantine, vault writes and identity links. If
+          // either fails the group is refused and retried: events are idempotent on id, vault writes and
+          // links are upserts.
+          await Promise.all([
+            deps.events.accept(group.events),
+            store.record(group.quarantined, group.drops, group.writes),
+          ]);
           if (group.events.length > 0) deps.onStored?.(group.events);
         },
   });

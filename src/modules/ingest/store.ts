@@ -2,7 +2,7 @@
  * The ingest module's tables in the state store: quarantined events (reason, source, type, size, time —
  * never content, never ids of people) and drop counters per source and reason.
  */
-import type { Kysely } from 'kysely';
+import type { CompiledQuery, Kysely } from 'kysely';
 import type { Migration } from 'kysely/migration';
 import { columnTypes, tablesOf } from '../../storage/index.ts';
 import type { StateStore } from '../../storage/ports.ts';
@@ -105,39 +105,54 @@ export type IngestStore = ReturnType<typeof createIngestStore>;
 export function createIngestStore(store: StateStore) {
   const db = () => tablesOf<IngestTables>(store);
 
+  /** The statements that record quarantined events and add drops to their counters. */
+  function statements(
+    tx: Kysely<IngestTables>,
+    quarantined: readonly QuarantineEntry[],
+    drops: readonly DropCount[],
+  ): CompiledQuery[] {
+    const out: CompiledQuery[] = [];
+    for (let i = 0; i < quarantined.length; i += 500) {
+      out.push(
+        tx
+          .insertInto('ingest_quarantine')
+          .values(
+            quarantined.slice(i, i + 500).map((q) => ({
+              id: q.id,
+              source_id: q.sourceId,
+              reason: q.reason,
+              event_type: q.eventType,
+              detail: q.detail,
+              size_bytes: q.sizeBytes,
+              received_at: q.receivedAt,
+            })),
+          )
+          .compile(),
+      );
+    }
+    for (const d of drops) {
+      out.push(
+        tx
+          .insertInto('ingest_drop_counts')
+          .values({ source_id: d.sourceId, reason: d.reason, count: d.count, last_at: d.lastAt })
+          .onConflict((oc) =>
+            oc.columns(['source_id', 'reason']).doUpdateSet((eb) => ({
+              count: eb('ingest_drop_counts.count', '+', eb.ref('excluded.count')),
+              last_at: eb.ref('excluded.last_at'),
+            })),
+          )
+          .compile(),
+      );
+    }
+    return out;
+  }
+
   async function write(
     tx: Kysely<IngestTables>,
     quarantined: readonly QuarantineEntry[],
     drops: readonly DropCount[],
   ): Promise<void> {
-    for (let i = 0; i < quarantined.length; i += 500) {
-      await tx
-        .insertInto('ingest_quarantine')
-        .values(
-          quarantined.slice(i, i + 500).map((q) => ({
-            id: q.id,
-            source_id: q.sourceId,
-            reason: q.reason,
-            event_type: q.eventType,
-            detail: q.detail,
-            size_bytes: q.sizeBytes,
-            received_at: q.receivedAt,
-          })),
-        )
-        .execute();
-    }
-    for (const d of drops) {
-      await tx
-        .insertInto('ingest_drop_counts')
-        .values({ source_id: d.sourceId, reason: d.reason, count: d.count, last_at: d.lastAt })
-        .onConflict((oc) =>
-          oc.columns(['source_id', 'reason']).doUpdateSet((eb) => ({
-            count: eb('ingest_drop_counts.count', '+', eb.ref('excluded.count')),
-            last_at: eb.ref('excluded.last_at'),
-          })),
-        )
-        .execute();
-    }
+    for (const q of statements(tx, quarantined, drops)) await tx.executeQuery(q);
   }
 
   return {
@@ -152,6 +167,13 @@ export function createIngestStore(store: StateStore) {
       writes: readonly ((trx: Kysely<any>) => Promise<unknown>)[] = [],
     ): Promise<void> {
       if (quarantined.length === 0 && drops.length === 0 && writes.length === 0) return;
+      // Diagnostics alone (most groups: page views and track calls) go to the store's background writer
+      // where it has one (SQLite), so no commit and fsync holds the thread that serves requests. Its
+      // commits may skip the fsync: a power loss may lose the last counts, never an event (decision 0013).
+      if (writes.length === 0 && store.backgroundWrites) {
+        await store.backgroundWrites.run(statements(db(), quarantined, drops));
+        return;
+      }
       await store.transaction(async (trx) => {
         await write(trx as Kysely<IngestTables>, quarantined, drops);
         for (const w of writes) await w(trx);

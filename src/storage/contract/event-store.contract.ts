@@ -203,6 +203,39 @@ export function describeEventStoreContract(name: string, open: () => Promise<Eve
       expect(await store.count()).toBe(50_000);
     });
 
+    it('accepts events that every later read and write sees at once, idempotent with appends', async () => {
+      const events = Array.from({ length: 300 }, (_, i) => makeEvent(i, { ts: T0 + i * 1000 }));
+      await store.accept(events.slice(0, 200));
+      // Reads started after accept resolved: no waiting, no polling.
+      const [count, of3, grouped] = await Promise.all([
+        store.count(),
+        store.eventsOfSubjects(['sub-3']),
+        store.db
+          .selectFrom('events')
+          .select((eb) => eb.fn.countAll<number>().as('n'))
+          .executeTakeFirstOrThrow(),
+      ]);
+      expect(count).toBe(200);
+      expect(of3).toHaveLength(29);
+      expect(of3).toEqual(events.slice(0, 200).filter((e) => e.subjectId === 'sub-3'));
+      expect(Number(grouped.n)).toBe(200);
+      // The same events again, accepted or appended, and a batch that repeats itself: each stored once.
+      await store.accept([...events.slice(100, 250), ...events.slice(240, 260)]);
+      expect(await store.append(events.slice(0, 300))).toEqual({ inserted: 40, duplicates: 260 });
+      await store.accept([]);
+      expect(await store.count()).toBe(300);
+    });
+
+    it('erases accepted events with everything else, and deletes by age what was accepted', async () => {
+      const events = Array.from({ length: 70 }, (_, i) => makeEvent(i));
+      await store.accept(events);
+      expect(await store.deleteSubjects(['sub-1'])).toBe(10);
+      expect(await store.eventsOfSubjects(['sub-1'])).toEqual([]);
+      await store.accept([makeEvent(200, { ts: T0 - 10 * DAY })]);
+      expect(await store.deleteOlderThan(T0 - DAY)).toBe(1);
+      expect(await store.count()).toBe(60);
+    });
+
     it('erases the given subjects and leaves everyone else intact', async () => {
       const events = Array.from({ length: 70 }, (_, i) => makeEvent(i));
       await store.append(events);
@@ -228,7 +261,9 @@ export function describeEventStoreContract(name: string, open: () => Promise<Eve
           ts: T0 + i * 1000,
         }),
       );
-      await store.append(events);
+      // Half appended, half accepted: an accepted event leaves no copy behind either (a journal file).
+      await store.append(events.slice(0, 15_000));
+      await store.accept(events.slice(15_000));
       const kept = events.filter((e) => e.subjectId !== erased);
       const erasedIds = events.filter((e) => e.subjectId === erased).map((e) => e.eventId);
       expect(await store.deleteSubjects([erased])).toBe(erasedIds.length);

@@ -32,6 +32,7 @@ import {
   writeFreshCopy,
   type PurgeResult,
 } from './duckdb.rewrite.ts';
+import { leftoverSegments, openJournal, removeSegmentsSync } from './journal.ts';
 import { createIdFilter } from './recent-ids.ts';
 
 export type DuckDbEventStoreOptions = { file: string };
@@ -72,6 +73,18 @@ const SELECT_JSON_ROWS = `SELECT ${EVENT_COLUMNS.map((c) => {
 }).join(', ')} FROM (SELECT unnest(from_json($1::VARCHAR, '${ROW_STRUCTURE}')) AS r)`;
 /** Rows per INSERT statement: keeps one statement's JSON text a few MB. */
 const ROWS_PER_STATEMENT = 10_000;
+/**
+ * Accepted events waiting for DuckDB beyond which `accept` waits for them to be stored: a few seconds of
+ * a busy shop's traffic, enough to ride out a checkpoint, while memory stays bounded.
+ */
+const MAX_BACKLOG_EVENTS = 50_000;
+/**
+ * How long accepted events may gather before they go into the table, unless a read waits for them or
+ * STORE_EVENTS have gathered: DuckDB's cost per insert statement and commit is large beside its cost
+ * per row, so fewer, larger inserts leave more of the machine to the requests.
+ */
+const STORE_DELAY_MS = 200;
+const STORE_EVENTS = 20_000;
 /** JSON.stringify writes a lone UTF-16 surrogate as `\udXXX`, which DuckDB's JSON reader refuses. */
 const LONE_SURROGATE_ESCAPE = /\\ud[89a-f]/i;
 
@@ -132,8 +145,9 @@ export async function openDuckDbEventStore(options: DuckDbEventStoreOptions): Pr
     });
   }
 
-  // Queries wait at the gate while a purge swaps the file; appends wait on `exclusive`.
-  const gate = createGate();
+  // Queries wait at the gate while a purge swaps the file, and until every event accepted before they
+  // started is in the table (`stored`); appends wait on `exclusive`.
+  const gate = createGate(() => stored());
   const gated = createGatedDialect(gate, instance);
   const db = new Kysely<EventTables>({ dialect: gated.dialect });
   const exclusive = createMutex();
@@ -211,16 +225,11 @@ export async function openDuckDbEventStore(options: DuckDbEventStoreOptions): Pr
     }
   }
 
-  async function append(events: readonly EventRecord[]): Promise<AppendResult> {
-    if (events.length === 0) return { inserted: 0, duplicates: 0 };
-    // Duplicates inside the batch are dropped here (the earliest-dated copy wins, as the anti-join below
-    // keeps the stored one), so the database only has to compare against rows already stored.
-    const unique = new Map<string, EventRecord>();
-    for (const e of events) {
-      checkEventRecord(e);
-      const prev = unique.get(e.eventId);
-      if (prev === undefined || e.ts < prev.ts) unique.set(e.eventId, e);
-    }
+  /**
+   * Stores events whose ids are unique among themselves (`unique`, by id). `json`, when given, is those
+   * same rows already as JSON texts (accepted batches): used as they are when none needs the lookup.
+   */
+  function appendUnique(unique: Map<string, EventRecord>, json?: readonly string[]): Promise<number> {
     return exclusive(async () => {
       // Sorted under the lock, so two appends of one id can never both pass as new.
       const fresh: EventRecord[] = [];
@@ -237,12 +246,204 @@ export async function openDuckDbEventStore(options: DuckDbEventStoreOptions): Pr
       }
       // Before writing: a commit that fails after the rows landed must not let a retry pass as new.
       for (const id of unique.keys()) ids.add(id);
-      const inserted = await runInserts([
+      if (check.length === 0 && json !== undefined) return runInserts(jsonInserts(json));
+      return runInserts([
         ...insertsOf(fresh, null),
         ...insertsOf(check, check.length > 0 ? { minTs, maxTs } : null),
       ]);
-      return { inserted, duplicates: events.length - inserted };
     });
+  }
+
+  /** JSON arrays of rows joined into statements of about ROWS_PER_STATEMENT rows (by whole arrays). */
+  function jsonInserts(json: readonly string[]): Insert[] {
+    const out: Insert[] = [];
+    let parts: string[] = [];
+    let size = 0;
+    const flush = () => {
+      if (parts.length > 0) out.push({ json: `[${parts.join(',')}]`, lookup: null });
+      parts = [];
+      size = 0;
+    };
+    for (const text of json) {
+      const inner = text.slice(1, -1);
+      if (inner.length === 0) continue;
+      parts.push(inner);
+      // About 300 bytes a row: a statement's text stays a few MB, as insertsOf keeps it.
+      size += inner.length;
+      if (size >= ROWS_PER_STATEMENT * 300) flush();
+    }
+    flush();
+    return out;
+  }
+
+  /** Duplicates inside the batch are dropped here (the earliest-dated copy wins, as the lookup keeps the stored one). */
+  function uniqueOf(events: readonly EventRecord[], into = new Map<string, EventRecord>()): boolean {
+    let hadDuplicate = false;
+    for (const e of events) {
+      checkEventRecord(e);
+      const prev = into.get(e.eventId);
+      if (prev !== undefined) hadDuplicate = true;
+      if (prev === undefined || e.ts < prev.ts) into.set(e.eventId, e);
+    }
+    return hadDuplicate;
+  }
+
+  async function append(events: readonly EventRecord[]): Promise<AppendResult> {
+    if (events.length === 0) return { inserted: 0, duplicates: 0 };
+    const unique = new Map<string, EventRecord>();
+    uniqueOf(events, unique);
+    // Accepted events go first, so an event accepted and then appended again is recognised.
+    await stored();
+    const inserted = await appendUnique(unique);
+    return { inserted, duplicates: events.length - inserted };
+  }
+
+  // Accepted events: durable in the journal, on their way into the table. `acceptedSeq` counts accepted
+  // batches, `storedSeq` those in the table; a read waits until storedSeq reaches the acceptedSeq it saw.
+  type Accepted = { seq: number; events: readonly EventRecord[]; json: string };
+  // Segments a previous process left (read before this process starts its own).
+  const leftovers = leftoverSegments(file);
+  const journal = await openJournal(file);
+  let backlog: Accepted[] = [];
+  let backlogEvents = 0;
+  let acceptedSeq = 0;
+  let storedSeq = 0;
+  /** Closed journal segments whose records are in `backlog` or being stored. */
+  let closedSegments: string[] = [];
+  let storing: Promise<void> | null = null;
+  let storeError: AppError | null = null;
+  const waiters: { seq: number; resolve(): void; reject(e: unknown): void }[] = [];
+
+  function settleWaiters(): void {
+    for (let i = waiters.length - 1; i >= 0; i--) {
+      const w = waiters[i]!;
+      if (storedSeq >= w.seq) {
+        waiters.splice(i, 1);
+        w.resolve();
+      } else if (storeError) {
+        waiters.splice(i, 1);
+        w.reject(storeError);
+      }
+    }
+  }
+
+  /** Resolves once every event accepted before this call is in the table. */
+  function stored(): Promise<void> {
+    const seq = acceptedSeq;
+    if (storedSeq >= seq) return Promise.resolve();
+    if (storeError) return Promise.reject(storeError);
+    const waiting = new Promise<void>((resolve, reject) => waiters.push({ seq, resolve, reject }));
+    // Someone waits: no more gathering.
+    storeBacklog(true);
+    return waiting;
+  }
+
+  let storeTimer: NodeJS.Timeout | undefined;
+
+  /**
+   * Moves the backlog into the table, the whole backlog in one step; more steps follow while there is
+   * more (`now`: at once, else after gathering as STORE_DELAY_MS says).
+   */
+  function storeBacklog(now = false): void {
+    if (storing || backlog.length === 0) return;
+    if (!now && waiters.length === 0 && backlogEvents < STORE_EVENTS) {
+      storeTimer ??= setTimeout(() => {
+        storeTimer = undefined;
+        storeBacklog(true);
+      }, STORE_DELAY_MS);
+      return;
+    }
+    clearTimeout(storeTimer);
+    storeTimer = undefined;
+    storing = (async () => {
+      const { closed, taken } = await journal.rotate(() => {
+        const t = backlog;
+        backlog = [];
+        return t;
+      });
+      if (closed) closedSegments.push(closed);
+      try {
+        const unique = new Map<string, EventRecord>();
+        let duplicates = false;
+        for (const a of taken) duplicates = uniqueOf(a.events, unique) || duplicates;
+        await appendUnique(unique, duplicates ? undefined : taken.map((a) => a.json));
+        const done = closedSegments;
+        closedSegments = [];
+        await journal.remove(done);
+        storedSeq = taken.at(-1)?.seq ?? storedSeq;
+        backlogEvents -= taken.reduce((n, a) => n + a.events.length, 0);
+        storeError = null;
+        settleWaiters();
+      } catch (cause) {
+        // Still durable in the journal: keep them first in line and try again shortly.
+        backlog = [...taken, ...backlog];
+        storeError = new AppError(
+          'store_error',
+          `Cannot store accepted events in ${file}: ${(cause as Error).message}. They are kept in its journal and stored when the event store works again.`,
+          { cause },
+        );
+        settleWaiters();
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+    })().finally(() => {
+      storing = null;
+      if (backlog.length > 0) storeBacklog();
+    });
+  }
+
+  /**
+   * Durable once the journal has the batch; in the table soon after. Reads started after it resolves
+   * wait for it, so to every caller it is as if appended.
+   */
+  async function accept(events: readonly EventRecord[]): Promise<void> {
+    if (events.length === 0) return;
+    if (closed) throw new AppError('unavailable', 'The event store is closing. Retry in a moment.');
+    for (const e of events) checkEventRecord(e);
+    if (storeError) throw storeError;
+    // Backpressure: a store that cannot keep up makes its callers wait rather than hold unbounded memory.
+    while (backlogEvents >= MAX_BACKLOG_EVENTS) await stored();
+    const json = rowsJson(events);
+    backlogEvents += events.length;
+    try {
+      await journal.write(json, () => {
+        backlog.push({ seq: ++acceptedSeq, events, json });
+      });
+    } catch (cause) {
+      backlogEvents -= events.length;
+      throw new AppError(
+        'store_error',
+        `Cannot write to the event journal of ${file}: ${(cause as Error).message}`,
+        {
+          cause,
+        },
+      );
+    }
+    storeBacklog();
+  }
+
+  // Events a previous process accepted but did not store before it stopped (a crash): stored now, through
+  // the exact lookup where the id filter knows them, so replaying what did reach the table adds nothing.
+  if (leftovers.length > 0) {
+    try {
+      for (const segment of leftovers) {
+        const unique = new Map<string, EventRecord>();
+        for (const record of segment.records) uniqueOf(JSON.parse(record) as EventRecord[], unique);
+        await appendUnique(unique);
+      }
+      removeSegmentsSync(
+        file,
+        leftovers.map((l) => l.path),
+      );
+    } catch (cause) {
+      await journal.close().catch(() => undefined);
+      await db.destroy().catch(() => undefined);
+      appendConn.closeSync();
+      instance.closeSync();
+      openFiles.delete(file);
+      throw new AppError('store_error', `Cannot store the journal of ${file}: ${(cause as Error).message}`, {
+        cause,
+      });
+    }
   }
 
   function identifiedFilter(identified: boolean | undefined) {
@@ -254,8 +455,10 @@ export async function openDuckDbEventStore(options: DuckDbEventStoreOptions): Pr
     dialect: 'duckdb',
     db,
     append,
+    accept,
     async eventsOfSubjects(subjectIds, limit) {
       if (subjectIds.length === 0) return [];
+      await stored();
       // One equality per id: DuckDB pushes `subject_id = ?` into the scan and reads the other columns only
       // where it matches, while an IN list is evaluated after every column is read (4× slower on 5M events).
       // A person has a few ids; a long list (a batch of people) is one IN scan rather than one scan per id.
@@ -271,6 +474,8 @@ export async function openDuckDbEventStore(options: DuckDbEventStoreOptions): Pr
     },
     async deleteSubjects(subjectIds) {
       if (subjectIds.length === 0) return 0;
+      // After this, the subjects' accepted events are in the table (and gone from the journal's files).
+      await stored();
       return exclusive(async () => {
         const r = await db
           .deleteFrom('events')
@@ -280,6 +485,7 @@ export async function openDuckDbEventStore(options: DuckDbEventStoreOptions): Pr
       });
     },
     async deleteOlderThan(beforeTs, filter = {}) {
+      await stored();
       return exclusive(async () => {
         const types = filter.types;
         const r = await sql<{ n: number }>`
@@ -301,11 +507,13 @@ export async function openDuckDbEventStore(options: DuckDbEventStoreOptions): Pr
     },
     async compact() {
       // CHECKPOINT writes the WAL into the file and releases the blocks of deleted rows.
+      await stored();
       await exclusive(async () => {
         await appendConn.run('FORCE CHECKPOINT');
       });
     },
     async purge(): Promise<PurgeResult> {
+      await stored();
       return exclusive(() =>
         gate.alone(async () => {
           const bytesBefore = duckDbFileBytes(file);
@@ -329,6 +537,9 @@ export async function openDuckDbEventStore(options: DuckDbEventStoreOptions): Pr
     async close() {
       if (closed) return;
       closed = true;
+      // Everything accepted goes into the table before the file closes; the journal is then empty.
+      await stored();
+      await journal.close();
       await exclusive(async () => {
         await db.destroy();
         appendConn.closeSync();

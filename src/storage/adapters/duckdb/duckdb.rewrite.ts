@@ -126,12 +126,14 @@ export function swapInFreshCopy(file: string): void {
 }
 
 /** A readers-writer gate: queries share it; a purge takes it alone once running queries finish. */
-export function createGate() {
+/** `ready`, when given, is awaited by every query before it enters (the store's accepted events). */
+export function createGate(ready?: () => Promise<void>) {
   let active = 0;
   let writer: Promise<void> | null = null;
   let drained: (() => void) | null = null;
   return {
     async enter(): Promise<void> {
+      if (ready) await ready();
       while (writer) await writer;
       active++;
     },

@@ -1,4 +1,6 @@
 import { spawn } from 'node:child_process';
+import { readdirSync, writeFileSync } from 'node:fs';
+import { crc32 } from 'node:zlib';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -13,7 +15,8 @@ describeEventStoreContract('duckdb', async () => {
   const store = await openDuckDbEventStore({ file });
   return {
     store,
-    files: () => [file, `${file}.wal`],
+    // Every file beside the database (its WAL, the journal's segments).
+    files: () => readdirSync(dir.path).map((name) => path.join(dir.path, name)),
     cleanup: async () => {
       await store.close();
       dir.cleanup();
@@ -166,6 +169,83 @@ describe('DuckDB event store ownership and durability', () => {
       expect(await store.count()).toBe(1000);
       expect(await store.eventsOfSubjects(['sub-3'], 1)).toEqual([makeEvent(3)]);
       await store.close();
+    } finally {
+      dir.cleanup();
+    }
+  });
+
+  it('keeps accepted events after the accepting process is killed, and stores them at the next open', async () => {
+    const dir = makeTempDir('candor-duckdb-accept-kill');
+    const file = path.join(dir.path, 'events.duckdb');
+    const eventModule = fileURLToPath(new URL('../../contract/event-store.contract.ts', import.meta.url));
+    try {
+      // The child accepts (journal only: the table gets them later), reports, and is killed at once.
+      const script = `
+        const { openDuckDbEventStore } = await import(${JSON.stringify(storeModule)});
+        const { makeEvent } = await import(${JSON.stringify(eventModule)});
+        const s = await openDuckDbEventStore({ file: ${JSON.stringify(file)} });
+        await s.append(Array.from({ length: 10 }, (_, i) => makeEvent(i)));
+        await s.accept(Array.from({ length: 1000 }, (_, i) => makeEvent(i)));
+        await s.accept(Array.from({ length: 500 }, (_, i) => makeEvent(1000 + i)));
+        process.stdout.write('accepted\\n');
+        setInterval(() => {}, 1000);`;
+      const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      await new Promise<void>((resolve, reject) => {
+        child.stdout.on('data', () => resolve());
+        child.once('exit', (code) => reject(new Error(`child exited with ${code}`)));
+      });
+      await new Promise<void>((done) => {
+        child.once('exit', () => done());
+        child.kill('SIGKILL');
+      });
+      const store = await openDuckDbEventStore({ file });
+      try {
+        expect(await store.count()).toBe(1500);
+        expect(await store.eventsOfSubjects(['sub-3'], 1)).toEqual([makeEvent(3)]);
+        // Stored, so the previous process's journal files are gone; this one's is empty.
+        const journals = readdirSync(dir.path).filter((n) => n.includes('.journal.'));
+        expect(journals).toHaveLength(1);
+      } finally {
+        await store.close();
+      }
+      expect(readdirSync(dir.path).filter((n) => n.includes('.journal.'))).toEqual([]);
+    } finally {
+      dir.cleanup();
+    }
+  });
+
+  it('stores the complete records of a journal whose last write was cut short, and ignores the rest', async () => {
+    const dir = makeTempDir('candor-duckdb-torn');
+    const file = path.join(dir.path, 'events.duckdb');
+    try {
+      const record = (events: unknown[]) => {
+        const body = Buffer.from(JSON.stringify(events));
+        const head = Buffer.alloc(8);
+        head.writeUInt32LE(body.length, 0);
+        head.writeUInt32LE(crc32(body), 4);
+        return Buffer.concat([head, body]);
+      };
+      const whole = record([makeEvent(1), makeEvent(2)]);
+      const damaged = record([makeEvent(3)]);
+      damaged.writeUInt8(damaged.readUInt8(damaged.length - 2) ^ 0xff, damaged.length - 2); // its checksum no longer matches
+      const torn = record([makeEvent(4)]).subarray(0, 20); // a write cut short
+      writeFileSync(`${file}.journal.3`, Buffer.concat([whole, damaged, record([makeEvent(5)])]));
+      writeFileSync(`${file}.journal.4`, Buffer.concat([record([makeEvent(6)]), torn]));
+      const store = await openDuckDbEventStore({ file });
+      try {
+        const ids = (
+          await store.eventsOfSubjects(['sub-1', 'sub-2', 'sub-3', 'sub-4', 'sub-5', 'sub-6'])
+        ).map((e) => e.eventId);
+        // A damaged record ends its segment: what follows it in that segment is not trusted either.
+        expect(ids.sort()).toEqual(['evt-1', 'evt-2', 'evt-6']);
+        expect(readdirSync(dir.path).filter((n) => n.includes('.journal.'))).toEqual([
+          'events.duckdb.journal.5',
+        ]);
+      } finally {
+        await store.close();
+      }
     } finally {
       dir.cleanup();
     }

@@ -140,6 +140,10 @@ export async function openPostgresEventStore(options: PostgresEventStoreOptions)
     dialect: 'postgres',
     db,
     append,
+    // A PostgreSQL commit does not stall behind a checkpoint: accepting is appending.
+    async accept(events) {
+      await append(events);
+    },
     async eventsOfSubjects(subjectIds, limit) {
       if (subjectIds.length === 0) return [];
       let q = db
