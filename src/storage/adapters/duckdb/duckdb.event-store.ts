@@ -19,7 +19,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
-import { Kysely, sql } from 'kysely';
+import { Kysely, sql, type CompiledQuery } from 'kysely';
 import { AppError } from '../../../kernel/errors.ts';
 import { EVENT_COLUMNS, checkEventRecord, eventFromRow } from '../../event-columns.ts';
 import type { AppendResult, EventRecord, EventStore, EventTables } from '../../ports.ts';
@@ -32,7 +32,8 @@ import {
   writeFreshCopy,
   type PurgeResult,
 } from './duckdb.rewrite.ts';
-import { leftoverSegments, openJournal, removeSegmentsSync } from './journal.ts';
+import { toDuckDbValue } from './duckdb.dialect.ts';
+import { leftoverSegments, openJournal } from './journal.ts';
 import { createIdFilter } from './recent-ids.ts';
 
 export type DuckDbEventStoreOptions = { file: string };
@@ -276,11 +277,13 @@ export async function openDuckDbEventStore(options: DuckDbEventStoreOptions): Pr
     return out;
   }
 
-  /** Duplicates inside the batch are dropped here (the earliest-dated copy wins, as the lookup keeps the stored one). */
-  function uniqueOf(events: readonly EventRecord[], into = new Map<string, EventRecord>()): boolean {
+  /**
+   * Duplicates inside the batch are dropped here (the earliest-dated copy wins, as the lookup keeps the
+   * stored one). Returns whether there were any. The events were checked when they came in.
+   */
+  function uniqueOf(events: readonly EventRecord[], into: Map<string, EventRecord>): boolean {
     let hadDuplicate = false;
     for (const e of events) {
-      checkEventRecord(e);
       const prev = into.get(e.eventId);
       if (prev !== undefined) hadDuplicate = true;
       if (prev === undefined || e.ts < prev.ts) into.set(e.eventId, e);
@@ -290,6 +293,7 @@ export async function openDuckDbEventStore(options: DuckDbEventStoreOptions): Pr
 
   async function append(events: readonly EventRecord[]): Promise<AppendResult> {
     if (events.length === 0) return { inserted: 0, duplicates: 0 };
+    for (const e of events) checkEventRecord(e);
     const unique = new Map<string, EventRecord>();
     uniqueOf(events, unique);
     // Accepted events go first, so an event accepted and then appended again is recognised.
@@ -410,13 +414,8 @@ export async function openDuckDbEventStore(options: DuckDbEventStoreOptions): Pr
       });
     } catch (cause) {
       backlogEvents -= events.length;
-      throw new AppError(
-        'store_error',
-        `Cannot write to the event journal of ${file}: ${(cause as Error).message}`,
-        {
-          cause,
-        },
-      );
+      const message = `Cannot write to the event journal of ${file}: ${(cause as Error).message}`;
+      throw new AppError('store_error', message, { cause });
     }
     storeBacklog();
   }
@@ -430,10 +429,7 @@ export async function openDuckDbEventStore(options: DuckDbEventStoreOptions): Pr
         for (const record of segment.records) uniqueOf(JSON.parse(record) as EventRecord[], unique);
         await appendUnique(unique);
       }
-      removeSegmentsSync(
-        file,
-        leftovers.map((l) => l.path),
-      );
+      await journal.remove(leftovers.map((l) => l.path));
     } catch (cause) {
       await journal.close().catch(() => undefined);
       await db.destroy().catch(() => undefined);
@@ -444,6 +440,16 @@ export async function openDuckDbEventStore(options: DuckDbEventStoreOptions): Pr
         cause,
       });
     }
+  }
+
+  /**
+   * A write made while holding `exclusive`, on the append connection: through `db` it would wait at the gate
+   * for the accepted events, which wait for `exclusive` to be stored. Returns the rows it changed.
+   */
+  async function writeHoldingLock(query: CompiledQuery): Promise<number> {
+    const params = query.parameters.map(toDuckDbValue);
+    const result = await appendConn.run(query.sql, params.length > 0 ? params : undefined);
+    return result.rowsChanged;
   }
 
   function identifiedFilter(identified: boolean | undefined) {
@@ -458,7 +464,6 @@ export async function openDuckDbEventStore(options: DuckDbEventStoreOptions): Pr
     accept,
     async eventsOfSubjects(subjectIds, limit) {
       if (subjectIds.length === 0) return [];
-      await stored();
       // One equality per id: DuckDB pushes `subject_id = ?` into the scan and reads the other columns only
       // where it matches, while an IN list is evaluated after every column is read (4× slower on 5M events).
       // A person has a few ids; a long list (a batch of people) is one IN scan rather than one scan per id.
@@ -476,27 +481,29 @@ export async function openDuckDbEventStore(options: DuckDbEventStoreOptions): Pr
       if (subjectIds.length === 0) return 0;
       // After this, the subjects' accepted events are in the table (and gone from the journal's files).
       await stored();
-      return exclusive(async () => {
-        const r = await db
-          .deleteFrom('events')
-          .where('subject_id', 'in', [...subjectIds])
-          .executeTakeFirst();
-        return Number(r.numDeletedRows);
-      });
+      return exclusive(() =>
+        writeHoldingLock(
+          db
+            .deleteFrom('events')
+            .where('subject_id', 'in', [...subjectIds])
+            .compile(),
+        ),
+      );
     },
     async deleteOlderThan(beforeTs, filter = {}) {
       await stored();
-      return exclusive(async () => {
-        const types = filter.types;
-        const r = await sql<{ n: number }>`
-          DELETE FROM events
-          WHERE ts < ${new Date(beforeTs)}
-            AND ${identifiedFilter(filter.identified)}
-            AND ${types && types.length > 0 ? sql`type IN (${sql.join([...types])})` : sql`true`}`.execute(
-          db,
-        );
-        return Number(r.numAffectedRows ?? 0);
-      });
+      const types = filter.types;
+      return exclusive(() =>
+        writeHoldingLock(
+          sql`
+            DELETE FROM events
+            WHERE ts < ${new Date(beforeTs)}
+              AND ${identifiedFilter(filter.identified)}
+              AND ${types && types.length > 0 ? sql`type IN (${sql.join([...types])})` : sql`true`}`.compile(
+            db,
+          ),
+        ),
+      );
     },
     async count() {
       const r = await sql<{ n: number }>`SELECT count(*) AS n FROM events`.execute(db);

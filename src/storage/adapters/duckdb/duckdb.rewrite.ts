@@ -125,8 +125,10 @@ export function swapInFreshCopy(file: string): void {
   }
 }
 
-/** A readers-writer gate: queries share it; a purge takes it alone once running queries finish. */
-/** `ready`, when given, is awaited by every query before it enters (the store's accepted events). */
+/**
+ * A readers-writer gate: queries share it; a purge takes it alone once running queries finish. `ready`,
+ * when given, is awaited by every query before it enters (the store's accepted events).
+ */
 export function createGate(ready?: () => Promise<void>) {
   let active = 0;
   let writer: Promise<void> | null = null;

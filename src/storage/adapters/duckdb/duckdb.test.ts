@@ -54,6 +54,33 @@ function holdInChild(file: string): Promise<{ kill(): Promise<void> }> {
   });
 }
 
+const eventModule = fileURLToPath(new URL('../../contract/event-store.contract.ts', import.meta.url));
+
+/**
+ * Runs `body` in another process that opened the store at `file` as `s` (with `makeEvent` in scope),
+ * waits for the first line it writes, then kills it with SIGKILL, the store still open. Returns the line.
+ */
+async function killAfterReport(file: string, body: string): Promise<string> {
+  const script = `
+    const { openDuckDbEventStore } = await import(${JSON.stringify(storeModule)});
+    const { makeEvent } = await import(${JSON.stringify(eventModule)});
+    const s = await openDuckDbEventStore({ file: ${JSON.stringify(file)} });
+    ${body}
+    setInterval(() => {}, 1000);`;
+  const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const line = await new Promise<string>((resolve, reject) => {
+    child.stdout.on('data', (d: Buffer) => resolve(d.toString()));
+    child.once('exit', (code) => reject(new Error(`child exited with ${code}`)));
+  });
+  await new Promise<void>((done) => {
+    child.once('exit', () => done());
+    child.kill('SIGKILL');
+  });
+  return line;
+}
+
 describe('DuckDB appends (rows handed over as JSON)', () => {
   it('stores text exactly (quotes, backslashes, NUL, emoji), truncates times and integers, and replaces a lone surrogate', async () => {
     const dir = makeTempDir('candor-duckdb-text');
@@ -101,6 +128,31 @@ describe('DuckDB appends (rows handed over as JSON)', () => {
   });
 });
 
+describe('DuckDB accepted events', () => {
+  it('erases and deletes by age while accepted events wait for a lock the deletes hold', async () => {
+    const dir = makeTempDir('candor-duckdb-accept-delete');
+    const store = await openDuckDbEventStore({ file: path.join(dir.path, 'events.duckdb') });
+    try {
+      const bulk = Array.from({ length: 30_000 }, (_, i) => makeEvent(i, { eventId: `bulk-${i}` }));
+      const bulkOfSub1 = bulk.filter((e) => e.subjectId === 'sub-1').length;
+      // The deletes queue behind the append; an event accepted meanwhile waits for the table behind them.
+      const appending = store.append(bulk);
+      const erasing = store.deleteSubjects(['sub-1']);
+      const ageing = store.deleteOlderThan(bulk[0]!.ts);
+      await store.accept([makeEvent(1, { eventId: 'late-1' })]);
+      const [, erased, aged] = await Promise.all([appending, erasing, ageing]);
+      expect(erased).toBe(bulkOfSub1);
+      expect(aged).toBe(0);
+      // Accepted after the erasure began: it is stored, and every later read sees it.
+      expect((await store.eventsOfSubjects(['sub-1'])).map((e) => e.eventId)).toEqual(['late-1']);
+      expect(await store.count()).toBe(bulk.length - bulkOfSub1 + 1);
+    } finally {
+      await store.close();
+      dir.cleanup();
+    }
+  }, 15_000);
+});
+
 describe('DuckDB event store ownership and durability', () => {
   it('refuses a file another process owns, with a message that says what to do, and opens once it is gone', async () => {
     const dir = makeTempDir('candor-duckdb-lock');
@@ -143,28 +195,14 @@ describe('DuckDB event store ownership and durability', () => {
   it('keeps appended events after the writing process is killed', async () => {
     const dir = makeTempDir('candor-duckdb-kill');
     const file = path.join(dir.path, 'events.duckdb');
-    const eventModule = fileURLToPath(new URL('../../contract/event-store.contract.ts', import.meta.url));
     try {
       // The child appends, reports, and is then killed without closing the store.
-      const script = `
-        const { openDuckDbEventStore } = await import(${JSON.stringify(storeModule)});
-        const { makeEvent } = await import(${JSON.stringify(eventModule)});
-        const s = await openDuckDbEventStore({ file: ${JSON.stringify(file)} });
-        const r = await s.append(Array.from({ length: 1000 }, (_, i) => makeEvent(i)));
-        process.stdout.write(JSON.stringify(r) + '\\n');
-        setInterval(() => {}, 1000);`;
-      const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
-        stdio: ['ignore', 'pipe', 'inherit'],
-      });
-      const line = await new Promise<string>((resolve, reject) => {
-        child.stdout.on('data', (d: Buffer) => resolve(d.toString()));
-        child.once('exit', (code) => reject(new Error(`child exited with ${code}`)));
-      });
+      const line = await killAfterReport(
+        file,
+        `const r = await s.append(Array.from({ length: 1000 }, (_, i) => makeEvent(i)));
+         process.stdout.write(JSON.stringify(r) + '\\n');`,
+      );
       expect(JSON.parse(line)).toEqual({ inserted: 1000, duplicates: 0 });
-      await new Promise<void>((done) => {
-        child.once('exit', () => done());
-        child.kill('SIGKILL');
-      });
       const store = await openDuckDbEventStore({ file });
       expect(await store.count()).toBe(1000);
       expect(await store.eventsOfSubjects(['sub-3'], 1)).toEqual([makeEvent(3)]);
@@ -177,29 +215,15 @@ describe('DuckDB event store ownership and durability', () => {
   it('keeps accepted events after the accepting process is killed, and stores them at the next open', async () => {
     const dir = makeTempDir('candor-duckdb-accept-kill');
     const file = path.join(dir.path, 'events.duckdb');
-    const eventModule = fileURLToPath(new URL('../../contract/event-store.contract.ts', import.meta.url));
     try {
       // The child accepts (journal only: the table gets them later), reports, and is killed at once.
-      const script = `
-        const { openDuckDbEventStore } = await import(${JSON.stringify(storeModule)});
-        const { makeEvent } = await import(${JSON.stringify(eventModule)});
-        const s = await openDuckDbEventStore({ file: ${JSON.stringify(file)} });
-        await s.append(Array.from({ length: 10 }, (_, i) => makeEvent(i)));
-        await s.accept(Array.from({ length: 1000 }, (_, i) => makeEvent(i)));
-        await s.accept(Array.from({ length: 500 }, (_, i) => makeEvent(1000 + i)));
-        process.stdout.write('accepted\\n');
-        setInterval(() => {}, 1000);`;
-      const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
-        stdio: ['ignore', 'pipe', 'inherit'],
-      });
-      await new Promise<void>((resolve, reject) => {
-        child.stdout.on('data', () => resolve());
-        child.once('exit', (code) => reject(new Error(`child exited with ${code}`)));
-      });
-      await new Promise<void>((done) => {
-        child.once('exit', () => done());
-        child.kill('SIGKILL');
-      });
+      await killAfterReport(
+        file,
+        `await s.append(Array.from({ length: 10 }, (_, i) => makeEvent(i)));
+         await s.accept(Array.from({ length: 1000 }, (_, i) => makeEvent(i)));
+         await s.accept(Array.from({ length: 500 }, (_, i) => makeEvent(1000 + i)));
+         process.stdout.write('accepted\\n');`,
+      );
       const store = await openDuckDbEventStore({ file });
       try {
         expect(await store.count()).toBe(1500);

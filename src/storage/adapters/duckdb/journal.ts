@@ -10,7 +10,7 @@
  * behind in a journal file). At open, every segment left by a crash is read back: a record whose length
  * or checksum does not match (a write cut short, never acknowledged) ends its segment.
  */
-import { closeSync, fsyncSync, openSync, readdirSync, readFileSync, unlinkSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { open, unlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { crc32 } from 'node:zlib';
@@ -53,15 +53,6 @@ async function syncDir(dir: string): Promise<void> {
   }
 }
 
-function syncDirSync(dir: string): void {
-  const fd = openSync(dir, 'r');
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-}
-
 /** The records of one segment, up to the first one that is incomplete or damaged. */
 export function readSegment(file: string): string[] {
   const bytes = readFileSync(file);
@@ -82,11 +73,6 @@ export function readSegment(file: string): string[] {
 /** Segments a previous process left (oldest first) and their records. */
 export function leftoverSegments(file: string): { path: string; records: string[] }[] {
   return segmentsOf(file).map((s) => ({ path: s.path, records: readSegment(s.path) }));
-}
-
-export function removeSegmentsSync(file: string, segments: readonly string[]): void {
-  for (const s of segments) unlinkSync(s);
-  if (segments.length > 0) syncDirSync(path.dirname(file));
 }
 
 export async function openJournal(file: string): Promise<Journal> {
