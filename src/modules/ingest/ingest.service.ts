@@ -222,7 +222,7 @@ export function createIngestService(deps: IngestDeps, config: IngestConfig = {})
   const pseudonymize = cachePseudonyms(deps.pseudonymize, config.pseudonymCacheSize ?? 100_000);
   const buffer: IngestBuffer = createIngestBuffer({
     // A group's commit is a journal append and sync (decision 0013): a longer wait for company would
-    // only add to every acknowledgement (`npm run bench -- ingest`: median 10 ms at half rate with 3 ms).
+    // only add to every acknowledgement (`npm run bench -- ingest`: a median of 10–14 ms at half rate with 3 ms).
     maxDelayMs: config.commitDelayMs ?? 3,
     maxEvents: config.commitMaxEvents ?? 20_000,
     maxPendingEvents: config.maxPendingEvents ?? 100_000,
