@@ -179,6 +179,8 @@ export function createModules(context: ModuleContext): CandorModule[] {
     retentionDays: async () =>
       (await lateP.privacy!.retention.policies()).find((p) => p.dataClass === 'orders')?.ttlDays ??
       DEFAULT_ORDER_RETENTION_DAYS,
+    // Where the live feed (onStored below) lost an order — a crash, a full queue — the catch-up job finds it.
+    events: stores.events,
   });
   const ingest = createIngestModule(
     {

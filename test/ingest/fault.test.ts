@@ -1,8 +1,10 @@
 /**
  * Fault (issue 3): a real `candor serve` process on a data directory on disk, batches posted under
  * load, SIGKILL right after acknowledgements arrived, restart: every acknowledged event is present
- * exactly once (also after the client retries them). Then every file in the data directory and the
- * server's logs is scanned: no plaintext e-mail address, phone number or card number that was sent.
+ * exactly once (also after the client retries them), and every acknowledged order event has its order
+ * record (the records are made after the commit, so the kill can beat them; the restart catches up).
+ * Then every file in the data directory and the server's logs is scanned: no plaintext e-mail address,
+ * phone number or card number that was sent.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createWriteStream, readdirSync, readFileSync, statSync } from 'node:fs';
@@ -10,7 +12,7 @@ import { createServer } from 'node:net';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { eventIdOf } from '../../src/modules/ingest/index.ts';
-import { openDuckDbEventStore } from '../../src/storage/index.ts';
+import { openDuckDbEventStore, openSqliteStateStore } from '../../src/storage/index.ts';
 import { makeTempDir } from '../../src/storage/testing.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
@@ -83,6 +85,15 @@ function batchOf(loop: number, n: number) {
     const k = n * 100 + i;
     const anonymousId = `fault-dev-${(loop * 7 + i) % 40}`;
     const messageId = `l${loop}-b${n}-e${i}`;
+    if (i === 99) {
+      return {
+        type: 'track',
+        event: 'Order Completed',
+        anonymousId,
+        messageId,
+        properties: { order_id: `ord-${loop}-${n}`, revenue: 129_900, currency: 'IDR' },
+      };
+    }
     if (i % 25 === 0) {
       return {
         type: 'identify',
@@ -168,6 +179,11 @@ describe('durability under SIGKILL', () => {
     await Promise.all(loops);
     await exited(server);
     const ackedIds = acked.flatMap((a) => a.messageIds);
+    const ackedOrders = acked.map(
+      (a) =>
+        (JSON.parse(a.body) as { batch: { properties: { order_id?: string } }[] }).batch[99]!.properties
+          .order_id!,
+    );
     expect(acked.every((a) => a.accepted === 100)).toBe(true);
 
     // Restart; the clients retry what they sent before the kill (a lost response looks the same).
@@ -192,6 +208,19 @@ describe('durability under SIGKILL', () => {
       expect(wanted.size).toBeGreaterThanOrEqual(6000);
     } finally {
       await events.close();
+    }
+
+    const state = await openSqliteStateStore({ file: path.join(data.path, 'state.sqlite') });
+    try {
+      const rows = await state.db
+        .selectFrom('orders' as never)
+        .select(['order_id' as never])
+        .execute();
+      const recorded = new Set((rows as { order_id: string }[]).map((r) => r.order_id));
+      expect(ackedOrders.filter((o) => !recorded.has(o))).toEqual([]);
+      expect(ackedOrders.length).toBe(acked.length);
+    } finally {
+      await state.close();
     }
 
     const found: string[] = [];

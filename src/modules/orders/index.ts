@@ -1,5 +1,11 @@
 /** The orders module's public surface: the module factory, the service types, the platform parsers. */
-export { createOrdersModule, type OrdersDeps, type OrdersModule } from './orders.module.ts';
+export {
+  ORDERS_CATCH_UP_JOB,
+  createOrdersModule,
+  type OrdersDeps,
+  type OrdersModule,
+} from './orders.module.ts';
+export { orderEventReader, type OrderEventPage, type StoredOrderEvent } from './order-events.ts';
 export {
   CANCELLABLE_STATUSES,
   DEFAULT_ORDER_RETENTION_DAYS,

@@ -4,8 +4,9 @@ import type { Pseudonymizer } from '../../kernel/crypto.ts';
 import type { Guards } from '../../kernel/http.ts';
 import type { Logger } from '../../kernel/logger.ts';
 import type { CandorModule } from '../../kernel/module.ts';
-import type { StateStore } from '../../storage/ports.ts';
+import type { EventStore, StateStore } from '../../storage/ports.ts';
 import type { PersonalDataHolder } from '../privacy/index.ts';
+import { orderEventReader } from './order-events.ts';
 import { mountOrdersRoutes } from './orders.routes.ts';
 import { createOrdersService, type OrdersService } from './orders.service.ts';
 import { createOrderStore, ordersMigrations } from './store.ts';
@@ -23,7 +24,14 @@ export type OrdersDeps = {
   linkedSubjects?: (subjectId: string) => Promise<readonly string[]>;
   /** Days orders are kept: the privacy module's `orders` retention class. */
   retentionDays?: () => Promise<number>;
+  /** The event store: the catch-up reads stored order events back from it. */
+  events?: Pick<EventStore, 'db'>;
+  /** How often the catch-up runs, ms (default a minute). */
+  catchUpEveryMs?: number;
 };
+
+/** The job that makes order records of stored order events that have none (see the README). */
+export const ORDERS_CATCH_UP_JOB = 'orders.catch_up';
 
 export type OrdersModule = CandorModule & {
   readonly service: OrdersService;
@@ -39,6 +47,7 @@ export function createOrdersModule(deps: OrdersDeps): OrdersModule {
     pseudonymize: deps.pseudonymize,
     linkedSubjects: deps.linkedSubjects,
     retentionDays: deps.retentionDays,
+    orderEvents: deps.events ? orderEventReader(deps.events.db) : undefined,
   });
   const holder: PersonalDataHolder = {
     describe: () => ({
@@ -81,13 +90,38 @@ export function createOrdersModule(deps: OrdersDeps): OrdersModule {
       dataClass === 'orders' ? service.purgeOlderThan(beforeTs) : 0,
   };
   deps.registry?.register(holder);
+  let startup: Promise<void> = Promise.resolve();
   return {
     name: 'orders',
     service,
     holder,
     migrations: ordersMigrations(deps.state),
     routes: (router) => mountOrdersRoutes(router, { service, guards: deps.guards }),
+    ...(deps.events
+      ? {
+          jobs: {
+            [ORDERS_CATCH_UP_JOB]: async () => {
+              await service.catchUpFromEvents();
+            },
+          },
+          schedules: [
+            { name: ORDERS_CATCH_UP_JOB, kind: ORDERS_CATCH_UP_JOB, everyMs: deps.catchUpEveryMs ?? 60_000 },
+          ],
+        }
+      : {}),
+    // Orders whose events a crash left without records get them right after the restart, not a period later.
+    start: async () => {
+      if (!deps.events) return;
+      startup = service.catchUpFromEvents().then(
+        () => undefined,
+        (err: unknown) =>
+          deps.logger.warn({ err }, 'order catch-up at start failed; the scheduled job retries'),
+      );
+    },
     // Ingestion stops first (it flushes its last group, which may queue orders); this waits for them.
-    stop: () => service.drain(),
+    stop: async () => {
+      await startup;
+      await service.drain();
+    },
   };
 }

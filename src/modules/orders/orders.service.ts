@@ -16,6 +16,7 @@ import {
   type PlatformOrder,
   type PlatformOrderPatch,
 } from './platforms.ts';
+import type { OrderEventPage } from './order-events.ts';
 import type { OrderItem, OrderPatch, OrderRow, OrderStatus, OrderStore } from './store.ts';
 
 /** Statuses whose order is a sale the shop must keep for tax, so erasure de-identifies instead of deleting. */
@@ -66,7 +67,19 @@ export type OrdersServiceDeps = {
   linkedSubjects?: ((subjectId: string) => Promise<readonly string[]>) | undefined;
   /** Days orders are kept (the privacy module's `orders` retention class). */
   retentionDays?: (() => Promise<number>) | undefined;
+  /** Stored order events in the order received (the event store); without it there is no catch-up. */
+  orderEvents?: OrderEventPage | undefined;
+  /**
+   * How far behind its start a catch-up leaves its cursor, ms: an event received before the scan began
+   * but stored after it (a slow commit, a worker behind on the stream) is still read by the next one.
+   */
+  catchUpMarginMs?: number | undefined;
 };
+
+/** Order events read and recorded per step of a catch-up. */
+const CATCH_UP_PAGE = 500;
+/** How long an erasure in this process keeps its subjects out of order records made from events. */
+const ERASED_MEMORY_MS = 60 * 60 * 1000;
 
 export const DEFAULT_ORDER_RETENTION_DAYS = 3650;
 
@@ -188,10 +201,25 @@ export function createOrdersService(deps: OrdersServiceDeps) {
     return 'updated';
   }
 
+  // Subjects this process erased lately: an order event of theirs read before the erasure deleted it (a
+  // catch-up page, a group stored just before) must not bring their order back, linked to them again.
+  const erasedLately = new Map<string, number>();
+  const wasErased = (id: string | null) => {
+    if (id === null) return false;
+    const at = erasedLately.get(id);
+    return at !== undefined && now() - at < ERASED_MEMORY_MS;
+  };
+
   async function fromEvents(events: readonly OrderEvent[]): Promise<number> {
     let created = 0;
-    for (const e of events) {
-      if (e.type !== 'order_completed' || !e.orderId) continue;
+    const candidates = events.filter(
+      (e) => e.type === 'order_completed' && e.orderId && !wasErased(e.subjectId) && !wasErased(e.userId),
+    );
+    // Most orders of a catch-up page are already recorded: one read instead of one write attempt each.
+    const known =
+      candidates.length > 1 ? await store.existingOrderIds(candidates.map((e) => e.orderId!)) : new Set();
+    for (const e of candidates) {
+      if (!e.orderId || known.has(e.orderId)) continue;
       const ok = await store.insertIfAbsent({
         order_id: e.orderId,
         ref: normaliseRef(e.orderId),
@@ -222,6 +250,46 @@ export function createOrdersService(deps: OrdersServiceDeps) {
   let queue: Promise<void> = Promise.resolve();
   let queued = 0;
   const MAX_QUEUED = 200_000;
+
+  /** Runs `fn` after everything queued, as one step of the queue: `drain()` (erasure) waits for it too. */
+  function inQueue<T>(fn: () => Promise<T>): Promise<T> {
+    const run = queue.then(fn);
+    queue = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
+  }
+
+  /**
+   * Makes the order records of stored order events that have none: the events received since the cursor,
+   * page by page, each page read and recorded as one step of the queue (so an erasure never runs between
+   * a page's read and its writes). The cursor then moves to this run's start less the margin. A failure
+   * leaves the cursor where it was, so the next run reads the same events again.
+   */
+  async function catchUpFromEvents(): Promise<{ scanned: number; created: number }> {
+    const read = deps.orderEvents;
+    if (read === undefined) return { scanned: 0, created: 0 };
+    const startedAt = now();
+    const from = (await store.eventCursor()) ?? 0;
+    let after: { receivedAt: number; eventId: string } | null = null;
+    let scanned = 0;
+    let created = 0;
+    for (;;) {
+      const page = await inQueue(async () => {
+        const events = await read(from, after, CATCH_UP_PAGE);
+        created += await fromEvents(events);
+        return events;
+      });
+      scanned += page.length;
+      const last = page.at(-1);
+      if (page.length < CATCH_UP_PAGE || last === undefined) break;
+      after = { receivedAt: last.receivedAt, eventId: last.eventId };
+    }
+    await store.advanceEventCursor(startedAt - (deps.catchUpMarginMs ?? 60 * 60 * 1000));
+    if (created > 0) logger.info({ created, scanned }, 'order records made from stored events by catch-up');
+    return { scanned, created };
+  }
 
   async function fromEventsWithRetry(events: readonly OrderEvent[]): Promise<void> {
     for (let attempt = 1; ; attempt++) {
@@ -285,6 +353,8 @@ export function createOrdersService(deps: OrdersServiceDeps) {
     },
 
     fromEvents,
+
+    catchUpFromEvents,
 
     /**
      * Called after ingestion stored a group of events: takes the order events and records them in the
@@ -377,6 +447,9 @@ export function createOrdersService(deps: OrdersServiceDeps) {
 
     /** Erasure: deletes what no law requires and de-identifies the tax records; says what it kept, until when. */
     async erase(subjectIds: readonly string[]) {
+      const t = now();
+      for (const [id, at] of erasedLately) if (t - at >= ERASED_MEMORY_MS) erasedLately.delete(id);
+      for (const id of subjectIds) erasedLately.set(id, t);
       const out = await store.eraseSubjects(subjectIds, TAX_HOLD_STATUSES, now());
       const days = deps.retentionDays ? await deps.retentionDays() : DEFAULT_ORDER_RETENTION_DAYS;
       return {

@@ -52,7 +52,13 @@ export type OrderRow = {
   deidentified_at: Num | null;
 };
 
-export type OrderTables = { orders: OrderRow };
+/**
+ * How far the catch-up from stored events has come: every `order_completed` event received before
+ * `received_at` has its order record. One row (`name` = 'events').
+ */
+export type OrderEventCursorRow = { name: string; received_at: Num };
+
+export type OrderTables = { orders: OrderRow; order_event_cursor: OrderEventCursorRow };
 
 export function ordersMigrations(store: StateStore): Record<string, Migration> {
   const t = columnTypes(store.dialect);
@@ -96,6 +102,16 @@ export function ordersMigrations(store: StateStore): Record<string, Migration> {
           .execute();
       },
     },
+    'orders-0002-event-cursor': {
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable('order_event_cursor')
+          .ifNotExists()
+          .addColumn('name', t.text, (c) => c.primaryKey())
+          .addColumn('received_at', t.ts, (c) => c.notNull())
+          .execute();
+      },
+    },
   };
 }
 
@@ -135,6 +151,38 @@ export function createOrderStore(state: StateStore) {
         .where((eb) => eb.or([eb('order_id', '=', orderId), eb('ref', '=', ref)]))
         .limit(5)
         .execute(),
+    /** Received time before which every stored order event has its record; null before the first catch-up. */
+    async eventCursor(): Promise<number | null> {
+      const row = await db
+        .selectFrom('order_event_cursor')
+        .select('received_at')
+        .where('name', '=', 'events')
+        .executeTakeFirst();
+      return row === undefined ? null : Number(row.received_at);
+    },
+    /** Moves the cursor forward only: two processes catching up at once cannot move it back. */
+    async advanceEventCursor(receivedAt: number): Promise<void> {
+      await db
+        .insertInto('order_event_cursor')
+        .values({ name: 'events', received_at: receivedAt })
+        .onConflict((oc) =>
+          oc
+            .column('name')
+            .doUpdateSet({ received_at: receivedAt })
+            .where('order_event_cursor.received_at', '<', receivedAt),
+        )
+        .execute();
+    },
+    /** Which of these order ids have a record. */
+    async existingOrderIds(orderIds: readonly string[]): Promise<Set<string>> {
+      if (orderIds.length === 0) return new Set();
+      const rows = await db
+        .selectFrom('orders')
+        .select('order_id')
+        .where('order_id', 'in', [...new Set(orderIds)])
+        .execute();
+      return new Set(rows.map((r) => r.order_id));
+    },
     /** Inserts unless the order exists; true when this call created it. */
     async insertIfAbsent(row: OrderRow): Promise<boolean> {
       const r = await db
