@@ -65,13 +65,20 @@ function event(
   };
 }
 
-function makeModule(): RecommendModule {
+function makeModule(
+  waitFor: (ids: readonly string[]) => Promise<void> = async () => undefined,
+): RecommendModule {
   return createRecommendModule(
     {
       state: stores.state,
       events: stores.events,
       catalog: catalog.service,
-      personalisation: { isPersonalised: async (ids) => ids.some((i) => personalised.has(i)) },
+      personalisation: {
+        isPersonalised: async (ids) => {
+          await waitFor(ids);
+          return ids.some((i) => personalised.has(i));
+        },
+      },
       interests: {
         of: async (ids) => ids.flatMap((i) => interestTags.get(i) ?? []),
         tagOf: (category) => category.toLowerCase(),
@@ -323,5 +330,26 @@ describe('recommend service', () => {
       .where('subject_id', 'like', 'flush-%')
       .execute();
     expect(others).toHaveLength(30);
+  });
+
+  it('a recommendation still being served when the erasure finishes records no impression of the shopper', async () => {
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    const m = makeModule((ids) => (ids.includes('gwen') ? held : Promise.resolve()));
+    await m.service.train();
+    personalised.add('gwen');
+    const serving = m.service.recommend({ surface: 'for-you', subjectIds: ['gwen'], limit: 10 });
+    await m.holder.erase({ subjectIds: ['gwen'] });
+    release();
+    expect((await serving).items.length).toBeGreaterThan(0);
+    await m.service.flush();
+    expect((await m.holder.export({ subjectIds: ['gwen'] })).tables.recommend_impressions).toEqual([]);
+    // Another shopper's list is still recorded.
+    personalised.add('hana');
+    await m.service.recommend({ surface: 'for-you', subjectIds: ['hana'], limit: 10 });
+    await m.service.flush();
+    expect(
+      (await m.holder.export({ subjectIds: ['hana'] })).tables.recommend_impressions!.length,
+    ).toBeGreaterThan(0);
   });
 });
