@@ -21,6 +21,7 @@ import {
   createHolderRegistry,
   createPrivacyModule,
   type PrivacyModule,
+  type Subject,
 } from '../modules/privacy/index.ts';
 import { createProfilesModule, tagOf } from '../modules/profiles/index.ts';
 import { createRecommendModule } from '../modules/recommend/index.ts';
@@ -175,7 +176,12 @@ export function createModules(context: ModuleContext): CandorModule[] {
     guards,
     pseudonymize: context.pseudonymize,
     registry,
-    linkedSubjects: async (id) => (await profiles.resolveSubject(id, true)).subjectIds,
+    // With the shopper's own address, their guest checkouts too ("my orders", the chat's order check).
+    linkedSubjects: async (id) => {
+      const subject = await profiles.resolveSubject(id, true);
+      const { email } = await profiles.vault.readForSubject(subject.subjectIds);
+      return withOrderEmail(subject, email).subjectIds;
+    },
     retentionDays: async () =>
       (await lateP.privacy!.retention.policies()).find((p) => p.dataClass === 'orders')?.ttlDays ??
       DEFAULT_ORDER_RETENTION_DAYS,
@@ -214,6 +220,13 @@ export function createModules(context: ModuleContext): CandorModule[] {
     { consumeStream: planRole(config).consumeStream },
   );
   const lateP: { privacy?: PrivacyModule } = {};
+  const withOrderEmail = (subject: Subject, email: string | null | undefined): Subject => {
+    if (!email) return subject;
+    const key = orders.service.orderEmailKey(email);
+    return subject.subjectIds.includes(key)
+      ? subject
+      : { ...subject, subjectIds: [...subject.subjectIds, key] };
+  };
   const exportFlow = createExportFlow({
     registry,
     clock,
@@ -264,8 +277,17 @@ export function createModules(context: ModuleContext): CandorModule[] {
         exportBundle: (subject, requestId) => exportFlow.exportSubject(subject, requestId),
         erase: (requestId) => erasureFlow.erase(requestId),
       },
-      resolveSubject: (id) => profiles.resolveSubject(id, true),
-      findSubjectByEmail: (email) => profiles.findSubjectByEmail(email),
+      // A guest checkout leaves an order linked only to a keyed hash of its e-mail: a subject whose address
+      // is known carries that hash too, so export and erasure also find the orders placed without an account.
+      resolveSubject: async (id) => {
+        const subject = await profiles.resolveSubject(id, true);
+        const { email } = await profiles.vault.readForSubject(subject.subjectIds);
+        return withOrderEmail(subject, email);
+      },
+      findSubjectByEmail: async (email) => {
+        const subject = await profiles.findSubjectByEmail(email);
+        return subject && withOrderEmail(subject, email);
+      },
       // One-time codes go by e-mail through the configured relay, to the address in the PII vault.
       ...(codeMailer
         ? {

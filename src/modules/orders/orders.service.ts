@@ -357,6 +357,12 @@ export function createOrdersService(deps: OrdersServiceDeps) {
     catchUpFromEvents,
 
     /**
+     * The keyed hash a guest checkout with this e-mail is stored under: added to a privacy subject whose
+     * address is known, so export and erasure find the orders the shopper placed without an account.
+     */
+    orderEmailKey: (email: string) => hashEmail(email),
+
+    /**
      * Called after ingestion stored a group of events: takes the order events and records them in the
      * background. Returns at once; `drain()` waits for what is queued.
      */

@@ -209,13 +209,19 @@ export function createOrderStore(state: StateStore) {
       const r = await q.executeTakeFirst();
       return Number(r.numUpdatedRows) === 1;
     },
+    /**
+     * A person's orders: by customer pseudonym, or by the keyed hash of the e-mail a guest checkout used
+     * (the privacy subject carries it; the two namespaces never produce the same value).
+     */
     ofSubjects: (subjectIds: readonly string[]) =>
       subjectIds.length === 0
         ? Promise.resolve([] as OrderRow[])
         : db
             .selectFrom('orders')
             .selectAll()
-            .where('subject_id', 'in', [...subjectIds])
+            .where((eb) =>
+              eb.or([eb('subject_id', 'in', [...subjectIds]), eb('email_hash', 'in', [...subjectIds])]),
+            )
             .orderBy('placed_at', 'desc')
             .orderBy('order_id')
             .execute(),
@@ -238,6 +244,7 @@ export function createOrderStore(state: StateStore) {
     },
     /**
      * Erasure in one transaction: orders the tax hold covers lose every link to the person; the rest go.
+     * The person's orders are found as `ofSubjects` finds them (guest checkouts by their e-mail's hash).
      * Returns how many rows were deleted and de-identified, and the newest kept order's time.
      */
     async eraseSubjects(
@@ -251,14 +258,18 @@ export function createOrderStore(state: StateStore) {
         const kept = await tx
           .selectFrom('orders')
           .select(['order_id', 'placed_at'])
-          .where('subject_id', 'in', [...subjectIds])
+          .where((eb) =>
+            eb.or([eb('subject_id', 'in', [...subjectIds]), eb('email_hash', 'in', [...subjectIds])]),
+          )
           .where('status', 'in', [...keep])
           .execute();
         const deleted = Number(
           (
             await tx
               .deleteFrom('orders')
-              .where('subject_id', 'in', [...subjectIds])
+              .where((eb) =>
+                eb.or([eb('subject_id', 'in', [...subjectIds]), eb('email_hash', 'in', [...subjectIds])]),
+              )
               .where('status', 'not in', [...keep])
               .executeTakeFirst()
           ).numDeletedRows,
