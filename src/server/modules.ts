@@ -286,14 +286,24 @@ export function createModules(context: ModuleContext): CandorModule[] {
       },
       findSubjectByEmail: async (email) => {
         const subject = await profiles.findSubjectByEmail(email);
-        return subject && withOrderEmail(subject, email);
+        if (subject) return withOrderEmail(subject, email);
+        // No profile, but orders from a guest checkout with this address: they are the subject.
+        const key = orders.service.orderEmailKey(email);
+        return (await orders.service.hasOrdersOfEmailKey(key)) ? { subjectIds: [key] } : null;
       },
       // One-time codes go by e-mail through the configured relay, to the address in the PII vault.
       ...(codeMailer
         ? {
             codeEmail: {
-              emailOf: async (subject) =>
-                (await profiles.vault.readForSubject(subject.subjectIds)).email ?? null,
+              emailOf: async (subject, requestedAddress) => {
+                const stored = (await profiles.vault.readForSubject(subject.subjectIds)).email;
+                if (stored) return stored;
+                // A guest checkout's shopper: the address whose keyed hash is on their orders.
+                return requestedAddress !== undefined &&
+                  subject.subjectIds.includes(orders.service.orderEmailKey(requestedAddress))
+                  ? requestedAddress
+                  : null;
+              },
               send: (mail) => codeMailer.send(mail),
             },
           }

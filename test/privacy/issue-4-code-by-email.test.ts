@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyReceipt } from '../../src/flows/dsar-erase/index.ts';
 import { createPseudonymizer } from '../../src/kernel/crypto.ts';
 import type { AuthModule } from '../../src/modules/auth/index.ts';
+import type { OrdersModule } from '../../src/modules/orders/index.ts';
 import { openShop, scanFor, type Shop } from './helpers.ts';
 
 type Mail = { to: string; raw: string; headers: Record<string, string>; text: string };
@@ -193,6 +194,50 @@ describe('issue 4: export and erasure by one-time code over e-mail', () => {
     expect(((await queued.json()) as { request: { status: string } }).request.status).toBe(
       'awaiting_verification',
     );
+  });
+
+  it('mails a code to a guest who only checked out without an account, and exports their orders', async () => {
+    const orders = shop.candor.modules.find((m) => m.name === 'orders') as OrdersModule;
+    const guest = `guest.${tag}@example.test`;
+    const order = {
+      id: 880001,
+      name: '#880001',
+      order_number: 880001,
+      // As typed at checkout: the stored hash is of the normalised address.
+      email: ` Guest.${tag}@Example.test `,
+      created_at: '2025-03-01T09:00:00Z',
+      updated_at: '2025-03-01T09:00:00Z',
+      currency: 'IDR',
+      total_price: '75000',
+      financial_status: 'paid',
+      customer: null,
+      line_items: [{ product_id: 9, sku: 'KAOS-9', quantity: 1, price: '75000' }],
+      fulfillments: [{ tracking_number: 'SICEPAT9', tracking_url: 'https://track.example/9' }],
+      refunds: [],
+    };
+    expect(await orders.service.fromPlatform('shopify', 'orders/create', order, null)).toBe('created');
+
+    const start = inbox.length;
+    const created = await request({ email: guest, kind: 'export', jurisdiction: 'gdpr', locale: 'en' });
+    expect(created.status).toBe(202);
+    expect(Object.keys((await created.clone().json()) as object)).toEqual(['requestId']);
+    const { requestId } = (await created.json()) as { requestId: string };
+    const mail = (await mails(start + 1))[start]!;
+    expect(mail.to).toBe(guest);
+    const res = await verify(requestId, codeIn(mail)!);
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as {
+      status: string;
+      export: { sections: Record<string, { tables: Record<string, unknown[]> }> };
+    };
+    expect(body.status).toBe('completed');
+    const rows = body.export.sections.orders!.tables.orders as { orderId: string; trackingNumber: string }[];
+    expect(rows.map((r) => [r.orderId, r.trackingNumber])).toEqual([['880001', 'SICEPAT9']]);
+    // The guest is no one else: no profile, no events of the signed-up shopper.
+    expect(JSON.stringify(body.export.sections)).not.toContain(email);
+    expect(body.export.sections['event-store']?.tables.events ?? []).toEqual([]);
+    const log = readFileSync(shop.logFile, 'utf8');
+    expect(log).not.toContain(guest);
   });
 
   it('verifies an erasure by code; staff approve it and the shopper is gone with a signed receipt', async () => {

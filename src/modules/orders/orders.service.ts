@@ -362,6 +362,9 @@ export function createOrdersService(deps: OrdersServiceDeps) {
      */
     orderEmailKey: (email: string) => hashEmail(email),
 
+    /** Whether any order is stored under this e-mail key (a guest checkout's shopper, for a privacy request). */
+    hasOrdersOfEmailKey: async (key: string) => (await store.existingByEmailHash(key)) !== undefined,
+
     /**
      * Called after ingestion stored a group of events: takes the order events and records them in the
      * background. Returns at once; `drain()` waits for what is queued.

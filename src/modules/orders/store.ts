@@ -112,6 +112,17 @@ export function ordersMigrations(store: StateStore): Record<string, Migration> {
           .execute();
       },
     },
+    // Guest checkouts are found by their e-mail's keyed hash (privacy requests, the shopper's order list).
+    'orders-0003-email-hash-index': {
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createIndex('orders_email_hash')
+          .ifNotExists()
+          .on('orders')
+          .column('email_hash')
+          .execute();
+      },
+    },
   };
 }
 
@@ -173,6 +184,14 @@ export function createOrderStore(state: StateStore) {
         )
         .execute();
     },
+    /** One order stored under this e-mail hash, if any. */
+    existingByEmailHash: (emailHash: string) =>
+      db
+        .selectFrom('orders')
+        .select('order_id')
+        .where('email_hash', '=', emailHash)
+        .limit(1)
+        .executeTakeFirst(),
     /** Which of these order ids have a record. */
     async existingOrderIds(orderIds: readonly string[]): Promise<Set<string>> {
       if (orderIds.length === 0) return new Set();

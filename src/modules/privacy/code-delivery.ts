@@ -1,7 +1,8 @@
 /**
  * Delivery of one-time codes by e-mail. The address is looked up in the PII vault (the shop's record of
  * the shopper, not whatever a form was sent with), decrypted only inside `deliver` for the one message, and
- * never logged or stored. The message text (en, id, zh) lives here; the transport (SMTP) is handed in.
+ * never logged or stored. A guest who checked out without an account has no address in the vault, only its
+ * keyed hash on their orders: a form's address whose hash the shop holds is then on record in that sense. The message text (en, id, zh) lives here; the transport (SMTP) is handed in.
  */
 import type { Subject } from './holder.ts';
 import type { NoticeLocale } from './notice.ts';
@@ -12,8 +13,12 @@ export type CodeMail = { to: string; subject: string; text: string; language: st
 
 /** What the composition root provides to send codes by e-mail. */
 export type CodeEmailChannel = {
-  /** The shopper's e-mail address from the PII vault, or null when none is stored. */
-  emailOf(subject: Subject): Promise<string | null>;
+  /**
+   * The address to send the code to: the shopper's from the PII vault; for a subject known only by a
+   * guest checkout, the address the request was made with when the shop holds its keyed hash for that
+   * subject; else null (no message).
+   */
+  emailOf(subject: Subject, requestedAddress?: string): Promise<string | null>;
   send(mail: CodeMail): Promise<void>;
 };
 
@@ -77,8 +82,8 @@ export function createEmailCodeSender(
   channel: CodeEmailChannel,
   deps: { audit: AuditRecorder; shopName: string; now: () => number; messageHost?: string },
 ): CodeSender {
-  return async ({ requestId, subject, code, expiresAt, locale }) => {
-    const to = await channel.emailOf(subject);
+  return async ({ requestId, subject, code, expiresAt, locale, requestedAddress }) => {
+    const to = await channel.emailOf(subject, requestedAddress);
     await deps.audit.record({
       actor: 'system:privacy',
       action: 'pii.read',

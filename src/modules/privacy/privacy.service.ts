@@ -62,6 +62,11 @@ export type CodeSender = (delivery: {
   expiresAt: number;
   /** The language the shopper made the request in. */
   locale: NoticeLocale;
+  /**
+   * The address a request by e-mail was made with. The sender may use it only where the shop holds that
+   * address's keyed hash for the subject (a guest checkout's order) and no address in the vault.
+   */
+  requestedAddress?: string;
 }) => Promise<void>;
 
 /** The answer when no channel can carry a code: says what the operator has to configure. */
@@ -167,9 +172,22 @@ export function createPrivacyService(deps: PrivacyServiceDeps, config: PrivacySe
   const localeOf = (request: DsarRequest): NoticeLocale =>
     isNoticeLocale(request.locale) ? request.locale : 'en';
 
-  const deliver = async (request: DsarRequest, subject: Subject, code: string, expiresAt: number) => {
+  const deliver = async (
+    request: DsarRequest,
+    subject: Subject,
+    code: string,
+    expiresAt: number,
+    requestedAddress?: string,
+  ) => {
     if (!deps.sendCode) throw noCodeChannel();
-    await deps.sendCode({ requestId: request.id, subject, code, expiresAt, locale: localeOf(request) });
+    await deps.sendCode({
+      requestId: request.id,
+      subject,
+      code,
+      expiresAt,
+      locale: localeOf(request),
+      ...(requestedAddress !== undefined ? { requestedAddress } : {}),
+    });
   };
 
   /** A delivery failure as it may be logged and shown to staff: no address, no relay text. */
@@ -183,8 +201,14 @@ export function createPrivacyService(deps: PrivacyServiceDeps, config: PrivacySe
    * whether a message went out (its timing or a relay failure would tell who shops here). A failure is
    * logged without the address and noted on the request, so staff can resend from the queue.
    */
-  const deliverInBackground = (request: DsarRequest, subject: Subject, code: string, expiresAt: number) => {
-    const p = deliver(request, subject, code, expiresAt)
+  const deliverInBackground = (
+    request: DsarRequest,
+    subject: Subject,
+    code: string,
+    expiresAt: number,
+    requestedAddress?: string,
+  ) => {
+    const p = deliver(request, subject, code, expiresAt, requestedAddress)
       .catch(async (e: unknown) => {
         const reason = failureText(e);
         deps.logger.warn({ requestId: request.id, reason }, 'verification code not delivered');
@@ -326,7 +350,7 @@ export function createPrivacyService(deps: PrivacyServiceDeps, config: PrivacySe
       } else if (input.actor.kind === 'staff') {
         // Staff may learn that the address is known (they can look the shopper up), and should see a failure.
         try {
-          await deliver(request, subject, code, expiresAt);
+          await deliver(request, subject, code, expiresAt, input.email);
         } catch (e) {
           throw new AppError(
             'unavailable',
@@ -341,7 +365,7 @@ export function createPrivacyService(deps: PrivacyServiceDeps, config: PrivacySe
           note: `No code sent: more than ${CODE_SENDS_PER_HOUR} requests for this shopper in an hour.`,
         });
       } else {
-        deliverInBackground(request, subject, code, expiresAt);
+        deliverInBackground(request, subject, code, expiresAt, input.email);
       }
       await audit(input.actor, 'privacy.request_created', request.id, 'success', {
         kind: input.kind,
