@@ -91,16 +91,23 @@ export type ValidateOptions = {
   context?: unknown;
 };
 
-/** Depth of a JSON value, walked without recursion so hostile nesting cannot exhaust the stack. */
+/**
+ * Whether a JSON value nests deeper than `max`. Recursive, but the recursion stops one level past `max`, so
+ * hostile nesting cannot exhaust the stack; no allocation per node (this runs for every ingested event).
+ */
 export function jsonDepthExceeds(value: unknown, max: number): boolean {
-  const stack: [unknown, number][] = [[value, 1]];
-  while (stack.length > 0) {
-    const [v, d] = stack.pop()!;
-    if (typeof v !== 'object' || v === null) continue;
-    if (d > max) return true;
-    for (const child of Object.values(v as Record<string, unknown>)) {
-      if (typeof child === 'object' && child !== null) stack.push([child, d + 1]);
-    }
+  return deeperThan(value, 1, max);
+}
+
+function deeperThan(v: unknown, depth: number, max: number): boolean {
+  if (typeof v !== 'object' || v === null) return false;
+  if (depth > max) return true;
+  if (Array.isArray(v)) {
+    for (const child of v) if (deeperThan(child, depth + 1, max)) return true;
+    return false;
+  }
+  for (const key in v) {
+    if (Object.hasOwn(v, key) && deeperThan((v as Record<string, unknown>)[key], depth + 1, max)) return true;
   }
   return false;
 }

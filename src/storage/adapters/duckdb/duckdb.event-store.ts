@@ -238,15 +238,15 @@ export async function openDuckDbEventStore(options: DuckDbEventStoreOptions): Pr
       let minTs = Infinity;
       let maxTs = -Infinity;
       for (const e of unique.values()) {
-        if (e.ts - DEDUPE_WINDOW_MS >= filterFrom && !ids.mightContain(e.eventId)) fresh.push(e);
+        // Added before writing: a commit that fails after the rows landed must not let a retry pass as new.
+        const maybeStored = ids.add(e.eventId);
+        if (e.ts - DEDUPE_WINDOW_MS >= filterFrom && !maybeStored) fresh.push(e);
         else {
           check.push(e);
           if (e.ts < minTs) minTs = e.ts;
           if (e.ts > maxTs) maxTs = e.ts;
         }
       }
-      // Before writing: a commit that fails after the rows landed must not let a retry pass as new.
-      for (const id of unique.keys()) ids.add(id);
       if (check.length === 0 && json !== undefined) return runInserts(jsonInserts(json));
       return runInserts([
         ...insertsOf(fresh, null),

@@ -13,6 +13,10 @@ describe('recent event-id filter', () => {
     let falsePositives = 0;
     for (let i = 0; i < 50_000; i++) if (filter.mightContain(`never-${i}`)) falsePositives++;
     expect(falsePositives).toBeLessThan(50);
+    // `add` answers what `mightContain` would have before it.
+    expect(filter.add('fresh-id')).toBe(false);
+    expect(filter.add('fresh-id')).toBe(true);
+    expect(filter.add('seen-7')).toBe(true);
   });
 });
 

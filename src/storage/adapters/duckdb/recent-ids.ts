@@ -11,7 +11,8 @@ const BITS = 2 ** 27;
 const HASHES = 6;
 
 export type IdFilter = {
-  add(id: string): void;
+  /** Adds the id; returns what `mightContain` would have answered before (one hashing for both). */
+  add(id: string): boolean;
   /** False: this id was certainly never added. */
   mightContain(id: string): boolean;
 };
@@ -37,10 +38,17 @@ export function createIdFilter(): IdFilter {
   return {
     add(id) {
       hash(id);
+      let present = true;
       for (let i = 0; i < HASHES; i++) {
         const bit = (h1 + Math.imul(i, h2)) & mask;
-        words[bit >>> 5]! |= 1 << (bit & 31);
+        const word = words[bit >>> 5]!;
+        const flag = 1 << (bit & 31);
+        if ((word & flag) === 0) {
+          present = false;
+          words[bit >>> 5] = word | flag;
+        }
       }
+      return present;
     },
     mightContain(id) {
       hash(id);
