@@ -8,3 +8,4 @@ export * from './logger.ts';
 export * from './http.ts';
 export * from './module.ts';
 export * from './tracking-body.ts';
+export * from './expiring-set.ts';

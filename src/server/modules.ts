@@ -177,11 +177,7 @@ export function createModules(context: ModuleContext): CandorModule[] {
     pseudonymize: context.pseudonymize,
     registry,
     // With the shopper's own address, their guest checkouts too ("my orders", the chat's order check).
-    linkedSubjects: async (id) => {
-      const subject = await profiles.resolveSubject(id, true);
-      const { email } = await profiles.vault.readForSubject(subject.subjectIds);
-      return withOrderEmail(subject, email).subjectIds;
-    },
+    linkedSubjects: async (id) => (await shopperWithOrderEmail(id)).subjectIds,
     retentionDays: async () =>
       (await lateP.privacy!.retention.policies()).find((p) => p.dataClass === 'orders')?.ttlDays ??
       DEFAULT_ORDER_RETENTION_DAYS,
@@ -226,6 +222,12 @@ export function createModules(context: ModuleContext): CandorModule[] {
     return subject.subjectIds.includes(key)
       ? subject
       : { ...subject, subjectIds: [...subject.subjectIds, key] };
+  };
+  /** A shopper's linked pseudonyms plus the order-e-mail key of the address in their vault, if any. */
+  const shopperWithOrderEmail = async (id: string): Promise<Subject> => {
+    const subject = await profiles.resolveSubject(id, true);
+    const { email } = await profiles.vault.readForSubject(subject.subjectIds);
+    return withOrderEmail(subject, email);
   };
   const exportFlow = createExportFlow({
     registry,
@@ -279,11 +281,7 @@ export function createModules(context: ModuleContext): CandorModule[] {
       },
       // A guest checkout leaves an order linked only to a keyed hash of its e-mail: a subject whose address
       // is known carries that hash too, so export and erasure also find the orders placed without an account.
-      resolveSubject: async (id) => {
-        const subject = await profiles.resolveSubject(id, true);
-        const { email } = await profiles.vault.readForSubject(subject.subjectIds);
-        return withOrderEmail(subject, email);
-      },
+      resolveSubject: shopperWithOrderEmail,
       findSubjectByEmail: async (email) => {
         const subject = await profiles.findSubjectByEmail(email);
         if (subject) return withOrderEmail(subject, email);

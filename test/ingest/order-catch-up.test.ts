@@ -8,38 +8,25 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { testConfig } from '../../src/kernel/config.ts';
 import { createCandor } from '../../src/server/index.ts';
+import { makeEvent } from '../../src/storage/contract/event-store.contract.ts';
 import { openDuckDbEventStore, openSqliteStateStore } from '../../src/storage/index.ts';
 import type { EventRecord } from '../../src/storage/ports.ts';
 import { makeTempDir } from '../../src/storage/testing.ts';
 
 function orderEvent(orderId: string, receivedAt: number): EventRecord {
-  return {
+  return makeEvent(0, {
     eventId: `crash-${orderId}`,
-    sourceId: 'src_web',
     subjectId: `subj-${orderId}`,
     anonymousId: `subj-${orderId}`,
     userId: null,
-    sessionId: null,
     type: 'order_completed',
     purpose: 'necessary',
-    consentId: null,
     ts: receivedAt,
     receivedAt,
-    path: null,
-    referrer: null,
-    productId: null,
-    category: null,
-    query: null,
     orderId,
     revenue: 99_000,
     currency: 'IDR',
-    quantity: null,
-    deviceClass: null,
-    country: null,
-    region: null,
-    utmSource: null,
-    props: '{}',
-  };
+  });
 }
 
 async function recordedOrders(dataDir: string): Promise<string[]> {

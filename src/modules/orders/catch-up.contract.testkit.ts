@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixedClock } from '../../kernel/clock.ts';
 import { createPseudonymizer } from '../../kernel/crypto.ts';
 import { silentLogger } from '../../kernel/logger.ts';
+import { makeEvent } from '../../storage/contract/event-store.contract.ts';
 import type { EventRecord, EventStore, StateStore } from '../../storage/ports.ts';
 import { shopifyOrder } from './orders.contract.testkit.ts';
 import { orderEventReader } from './order-events.ts';
@@ -28,34 +29,21 @@ function orderEvent(
   receivedAt: number,
   type = 'order_completed',
 ): EventRecord {
-  return {
+  return makeEvent(0, {
     eventId: `ev-${orderId}-${type}`,
-    sourceId: 'src_web',
     subjectId: subject,
     anonymousId: subject,
     userId: null,
-    sessionId: null,
     type,
     purpose: 'necessary',
-    consentId: null,
     // An imported order is dated long before it is received: the catch-up goes by the receive time.
     ts: receivedAt - 400 * 24 * 60 * MINUTE,
     receivedAt,
-    path: null,
-    referrer: null,
-    productId: null,
-    category: null,
-    query: null,
     orderId: type === 'order_completed' ? orderId : null,
     revenue: 120_000,
     currency: 'IDR',
-    quantity: null,
-    deviceClass: null,
-    country: null,
-    region: null,
-    utmSource: null,
     props: JSON.stringify({ products: [{ product_id: 'p1', quantity: 1, price: 120_000 }] }),
-  };
+  });
 }
 
 export function catchUpContract(name: string, open: () => Promise<CatchUpHarness>): void {

@@ -6,6 +6,7 @@
  */
 import type { Clock } from '../../kernel/clock.ts';
 import { constantTimeEqual, type Pseudonymizer } from '../../kernel/crypto.ts';
+import { createExpiringSet } from '../../kernel/expiring-set.ts';
 import type { Logger } from '../../kernel/logger.ts';
 import { badCursor, orderNotFound } from './errors.ts';
 import {
@@ -203,17 +204,16 @@ export function createOrdersService(deps: OrdersServiceDeps) {
 
   // Subjects this process erased lately: an order event of theirs read before the erasure deleted it (a
   // catch-up page, a group stored just before) must not bring their order back, linked to them again.
-  const erasedLately = new Map<string, number>();
-  const wasErased = (id: string | null) => {
-    if (id === null) return false;
-    const at = erasedLately.get(id);
-    return at !== undefined && now() - at < ERASED_MEMORY_MS;
-  };
+  const erasedLately = createExpiringSet(ERASED_MEMORY_MS, now);
 
   async function fromEvents(events: readonly OrderEvent[]): Promise<number> {
     let created = 0;
     const candidates = events.filter(
-      (e) => e.type === 'order_completed' && e.orderId && !wasErased(e.subjectId) && !wasErased(e.userId),
+      (e) =>
+        e.type === 'order_completed' &&
+        e.orderId &&
+        !erasedLately.has(e.subjectId) &&
+        !erasedLately.has(e.userId),
     );
     // Most orders of a catch-up page are already recorded: one read instead of one write attempt each.
     const known =
@@ -456,9 +456,7 @@ export function createOrdersService(deps: OrdersServiceDeps) {
 
     /** Erasure: deletes what no law requires and de-identifies the tax records; says what it kept, until when. */
     async erase(subjectIds: readonly string[]) {
-      const t = now();
-      for (const [id, at] of erasedLately) if (t - at >= ERASED_MEMORY_MS) erasedLately.delete(id);
-      for (const id of subjectIds) erasedLately.set(id, t);
+      erasedLately.add(subjectIds);
       const out = await store.eraseSubjects(subjectIds, TAX_HOLD_STATUSES, now());
       const days = deps.retentionDays ? await deps.retentionDays() : DEFAULT_ORDER_RETENTION_DAYS;
       return {

@@ -201,14 +201,9 @@ export function createPrivacyService(deps: PrivacyServiceDeps, config: PrivacySe
    * whether a message went out (its timing or a relay failure would tell who shops here). A failure is
    * logged without the address and noted on the request, so staff can resend from the queue.
    */
-  const deliverInBackground = (
-    request: DsarRequest,
-    subject: Subject,
-    code: string,
-    expiresAt: number,
-    requestedAddress?: string,
-  ) => {
-    const p = deliver(request, subject, code, expiresAt, requestedAddress)
+  const deliverInBackground = (...args: Parameters<typeof deliver>) => {
+    const [request] = args;
+    const p = deliver(...args)
       .catch(async (e: unknown) => {
         const reason = failureText(e);
         deps.logger.warn({ requestId: request.id, reason }, 'verification code not delivered');

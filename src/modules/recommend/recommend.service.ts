@@ -8,6 +8,7 @@
 import { Worker } from 'node:worker_threads';
 import type { Clock } from '../../kernel/clock.ts';
 import { AppError } from '../../kernel/errors.ts';
+import { createExpiringSet } from '../../kernel/expiring-set.ts';
 import type { Logger } from '../../kernel/logger.ts';
 import type { EventStore } from '../../storage/index.ts';
 import { gini } from './algorithms/metrics.ts';
@@ -564,14 +565,9 @@ export function createRecommendService(deps: RecommendServiceDeps, config: Recom
   const impressionCounts = new Map<string, { at: number; shown: Map<string, number> }>();
   // Shoppers erased in this process lately: a request that began before the erasure and finishes after it
   // must not record their impressions again. Ten minutes is far longer than any request is served.
-  const erasedLately = new Map<string, number>();
-  const ERASED_MEMORY_MS = 10 * 60 * 1000;
+  const erasedLately = createExpiringSet(10 * 60 * 1000, () => performance.now());
   function bufferImpressions(subjectId: string | null, itemIds: string[]) {
-    if (itemIds.length === 0) return;
-    if (subjectId !== null) {
-      const erasedAt = erasedLately.get(subjectId);
-      if (erasedAt !== undefined && performance.now() - erasedAt < ERASED_MEMORY_MS) return;
-    }
+    if (itemIds.length === 0 || erasedLately.has(subjectId)) return;
     const list = pending.get(subjectId);
     if (list) list.push(itemIds);
     else pending.set(subjectId, [itemIds]);
@@ -1095,9 +1091,7 @@ export function createRecommendService(deps: RecommendServiceDeps, config: Recom
      * every older model version, so nothing of theirs remains in models or caches when this resolves.
      */
     async erase(subjectIds: readonly string[]): Promise<number> {
-      const t = performance.now();
-      for (const [id, at] of erasedLately) if (t - at >= ERASED_MEMORY_MS) erasedLately.delete(id);
-      for (const id of subjectIds) erasedLately.set(id, t);
+      erasedLately.add(subjectIds);
       for (const id of subjectIds) pending.delete(id);
       forget(subjectIds, true);
       // A flush in flight may still hold the shopper's impressions: they are written before the delete,
