@@ -547,11 +547,15 @@ export async function openDuckDbEventStore(options: DuckDbEventStoreOptions): Pr
       // Everything accepted goes into the table before the file closes; the journal is then empty.
       await stored();
       await journal.close();
-      await exclusive(async () => {
-        await db.destroy();
-        appendConn.closeSync();
-        instance.closeSync();
-      });
+      // Queries already running finish first: a query whose instance closes under it never settles. Later
+      // ones get the driver's "instance closed" error.
+      await exclusive(() =>
+        gate.alone(async () => {
+          await db.destroy();
+          appendConn.closeSync();
+          instance.closeSync();
+        }),
+      );
       openFiles.delete(file);
     },
   };

@@ -3,6 +3,7 @@ import { readdirSync, writeFileSync } from 'node:fs';
 import { crc32 } from 'node:zlib';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { describeEventStoreContract } from '../../contract/event-store.contract.ts';
 import { makeEvent } from '../../contract/event-store.contract.ts';
@@ -151,6 +152,31 @@ describe('DuckDB accepted events', () => {
       dir.cleanup();
     }
   }, 15_000);
+});
+
+describe('DuckDB close', () => {
+  it('waits for queries already running, and refuses later ones with an error', async () => {
+    const dir = makeTempDir('candor-duckdb-close');
+    try {
+      const store = await openDuckDbEventStore({ file: path.join(dir.path, 'events.duckdb') });
+      await store.append([makeEvent(1)]);
+      // A query that runs for a while (a background job's read when the server stops).
+      const running = sql<{ n: number }>`SELECT count(*) AS n FROM range(200000000) t(i) WHERE i % 7 = 0`
+        .execute(store.db)
+        .then(
+          (r) => `answered ${Number(r.rows[0]!.n)}`,
+          (e: unknown) => `refused: ${(e as Error).message}`,
+        );
+      await new Promise((r) => setTimeout(r, 50));
+      const settled = (p: Promise<unknown>) =>
+        Promise.race([p, new Promise((r) => setTimeout(() => r('still waiting after 20 s'), 20_000))]);
+      expect(await settled(store.close().then(() => 'closed'))).toBe('closed');
+      expect(await settled(running)).toBe('answered 28571429');
+      await expect(store.count()).rejects.toThrow();
+    } finally {
+      dir.cleanup();
+    }
+  }, 60_000);
 });
 
 describe('DuckDB event store ownership and durability', () => {
