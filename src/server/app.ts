@@ -219,9 +219,23 @@ export function createApp(context: AppContext): Router {
     },
   });
   // A GET or HEAD request has no body to limit (the Fetch API refuses one, and the Node adapter never
-  // reads one), but asking for it makes the adapter build a full Request object on every read request.
-  const limitBodyUnlessRead: MiddlewareHandler<AppEnv> = (c, next) =>
-    c.req.method === 'GET' || c.req.method === 'HEAD' ? next() : limitBody(c, next);
+  // reads one). A body with a Content-Length is judged by that header alone (Node's parser never hands on
+  // more bytes than it announces). Only a chunked body is counted as it streams, because asking for the
+  // body stream makes the Node adapter build a full Request and a web stream for the request: a fifth of
+  // the JavaScript thread's time under a tracking load, where reading the body directly costs little.
+  const limitBodyUnlessRead: MiddlewareHandler<AppEnv> = (c, next) => {
+    if (c.req.method === 'GET' || c.req.method === 'HEAD') return next();
+    const length = c.req.header('content-length');
+    if (
+      length !== undefined &&
+      c.req.header('transfer-encoding') === undefined &&
+      /^\d{1,15}$/.test(length)
+    ) {
+      if (Number(length) > config.bodyLimitBytes) throw payloadTooLarge(config.bodyLimitBytes);
+      return next();
+    }
+    return limitBody(c, next);
+  };
   app.use('*', limitBodyUnlessRead);
 
   app.notFound((c) => {

@@ -1,8 +1,8 @@
 /**
  * The embedded event store: one DuckDB file. DuckDB lets exactly one process open a file for writing, so
  * the process that opens it serves every query; a second process gets a `store_locked` error that says
- * what to do. An append is one `INSERT … SELECT` over the rows handed to DuckDB as one JSON text, which
- * DuckDB parses on its own threads: the JavaScript thread (which also serves HTTP) only runs one
+ * what to do. An append is one `INSERT … SELECT` over the rows handed to DuckDB as one JSON array in UTF-8
+ * bytes, which DuckDB parses on its own threads: the JavaScript thread (which also serves HTTP) only runs one
  * JSON.stringify, where an Appender took 25 native calls per event and a staging table two more statements
  * (`npm run bench -- ingest` shows the main thread's CPU per event). The INSERT skips ids already stored, so
  * appends are idempotent on
@@ -18,7 +18,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { DuckDBBlobValue, DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { Kysely, sql, type CompiledQuery } from 'kysely';
 import { AppError } from '../../../kernel/errors.ts';
 import { EVENT_COLUMNS, checkEventRecord, eventFromRow } from '../../event-columns.ts';
@@ -71,7 +71,7 @@ const SELECT_JSON_ROWS = `SELECT ${EVENT_COLUMNS.map((c) => {
   const v =
     c.kind === 'ts' ? `epoch_ms(trunc(${f})::BIGINT)` : c.kind === 'integer' ? `trunc(${f})::INTEGER` : f;
   return `${v} AS ${c.column}`;
-}).join(', ')} FROM (SELECT unnest(from_json($1::VARCHAR, '${ROW_STRUCTURE}')) AS r)`;
+}).join(', ')} FROM (SELECT unnest(from_json(decode($1::BLOB), '${ROW_STRUCTURE}')) AS r)`;
 /** Rows per INSERT statement: keeps one statement's JSON text a few MB. */
 const ROWS_PER_STATEMENT = 10_000;
 /**
@@ -86,25 +86,34 @@ const MAX_BACKLOG_EVENTS = 50_000;
  */
 const STORE_DELAY_MS = 200;
 const STORE_EVENTS = 20_000;
+const OPEN = Buffer.from('[');
+const COMMA = Buffer.from(',');
+const CLOSE = Buffer.from(']');
 /** JSON.stringify writes a lone UTF-16 surrogate as `\udXXX`, which DuckDB's JSON reader refuses. */
 const LONE_SURROGATE_ESCAPE = /\\ud[89a-f]/i;
 
 /**
- * The rows as one JSON array. A string with a lone surrogate (valid in JavaScript, not in UTF-8) gets
- * U+FFFD in its place, which is what handing it to native code did before; rare, so checked on the text.
+ * The rows as one JSON array in UTF-8. A string with a lone surrogate (valid in JavaScript, not in UTF-8)
+ * gets U+FFFD in its place, which is what handing it to native code did before; rare, so checked on the
+ * text. Bytes rather than a string all the way into DuckDB (a BLOB that the INSERT decodes): joining
+ * megabyte strings and handing one to native code cost the JavaScript thread several times the copying of
+ * bytes, and the bytes live outside the JavaScript heap while they wait for the table.
  */
-function rowsJson(rows: readonly EventRecord[]): string {
+function rowsJson(rows: readonly EventRecord[]): Buffer {
   const json = JSON.stringify(rows);
-  if (!LONE_SURROGATE_ESCAPE.test(json)) return json;
-  return JSON.stringify(
-    rows.map((e) => {
-      const out: Record<string, unknown> = {};
-      for (const c of EVENT_COLUMNS) {
-        const v = e[c.field];
-        out[c.field] = typeof v === 'string' ? v.toWellFormed() : v;
-      }
-      return out;
-    }),
+  if (!LONE_SURROGATE_ESCAPE.test(json)) return Buffer.from(json, 'utf8');
+  return Buffer.from(
+    JSON.stringify(
+      rows.map((e) => {
+        const out: Record<string, unknown> = {};
+        for (const c of EVENT_COLUMNS) {
+          const v = e[c.field];
+          out[c.field] = typeof v === 'string' ? v.toWellFormed() : v;
+        }
+        return out;
+      }),
+    ),
+    'utf8',
   );
 }
 
@@ -180,7 +189,7 @@ export async function openDuckDbEventStore(options: DuckDbEventStoreOptions): Pr
   });
 
   /** One INSERT of these rows; `lookup` adds the exact check against the stored rows of their window. */
-  type Insert = { json: string; lookup: { minTs: number; maxTs: number } | null };
+  type Insert = { json: Buffer; lookup: { minTs: number; maxTs: number } | null };
 
   function insertsOf(rows: readonly EventRecord[], lookup: Insert['lookup']): Insert[] {
     const out: Insert[] = [];
@@ -202,7 +211,7 @@ export async function openDuckDbEventStore(options: DuckDbEventStoreOptions): Pr
            WHERE e.ts BETWEEN epoch_ms(${Math.trunc(lookup.minTs - DEDUPE_WINDOW_MS)}::BIGINT)
                           AND epoch_ms(${Math.trunc(lookup.maxTs + DEDUPE_WINDOW_MS)}::BIGINT)
              AND e.event_id = s.event_id)`,
-      [json],
+      [new DuckDBBlobValue(json)],
     );
     return result.rowsChanged;
   }
@@ -227,47 +236,62 @@ export async function openDuckDbEventStore(options: DuckDbEventStoreOptions): Pr
   }
 
   /**
-   * Stores events whose ids are unique among themselves (`unique`, by id). `json`, when given, is those
-   * same rows already as JSON texts (accepted batches): used as they are when none needs the lookup.
+   * Stores events whose ids are unique among themselves: `unique` maps each id to its time, `rowsOf` gives
+   * the rows themselves (one per id). `json`, when given, is those same rows already as JSON arrays
+   * (accepted batches): used as they are when none needs the lookup, and then no row is ever built.
    */
-  function appendUnique(unique: Map<string, EventRecord>, json?: readonly string[]): Promise<number> {
+  function appendUnique(
+    unique: ReadonlyMap<string, number>,
+    rowsOf: () => readonly EventRecord[],
+    json?: readonly Buffer[],
+  ): Promise<number> {
     return exclusive(async () => {
       // Sorted under the lock, so two appends of one id can never both pass as new.
-      const fresh: EventRecord[] = [];
-      const check: EventRecord[] = [];
+      const check = new Set<string>();
       let minTs = Infinity;
       let maxTs = -Infinity;
-      for (const e of unique.values()) {
+      for (const [eventId, ts] of unique) {
         // Added before writing: a commit that fails after the rows landed must not let a retry pass as new.
-        const maybeStored = ids.add(e.eventId);
-        if (e.ts - DEDUPE_WINDOW_MS >= filterFrom && !maybeStored) fresh.push(e);
-        else {
-          check.push(e);
-          if (e.ts < minTs) minTs = e.ts;
-          if (e.ts > maxTs) maxTs = e.ts;
+        const maybeStored = ids.add(eventId);
+        if (maybeStored || ts - DEDUPE_WINDOW_MS < filterFrom) {
+          check.add(eventId);
+          if (ts < minTs) minTs = ts;
+          if (ts > maxTs) maxTs = ts;
         }
       }
-      if (check.length === 0 && json !== undefined) return runInserts(jsonInserts(json));
+      if (check.size === 0 && json !== undefined) return runInserts(jsonInserts(json));
+      const fresh: EventRecord[] = [];
+      const checked: EventRecord[] = [];
+      for (const e of rowsOf()) (check.has(e.eventId) ? checked : fresh).push(e);
       return runInserts([
         ...insertsOf(fresh, null),
-        ...insertsOf(check, check.length > 0 ? { minTs, maxTs } : null),
+        ...insertsOf(checked, checked.length > 0 ? { minTs, maxTs } : null),
       ]);
     });
   }
 
+  /** `appendUnique` over rows at hand. */
+  function appendRows(unique: ReadonlyMap<string, EventRecord>): Promise<number> {
+    const times = new Map<string, number>();
+    for (const [eventId, e] of unique) times.set(eventId, e.ts);
+    return appendUnique(times, () => [...unique.values()]);
+  }
+
   /** JSON arrays of rows joined into statements of about ROWS_PER_STATEMENT rows (by whole arrays). */
-  function jsonInserts(json: readonly string[]): Insert[] {
+  function jsonInserts(json: readonly Buffer[]): Insert[] {
     const out: Insert[] = [];
-    let parts: string[] = [];
+    let parts: Buffer[] = [];
     let size = 0;
     const flush = () => {
-      if (parts.length > 0) out.push({ json: `[${parts.join(',')}]`, lookup: null });
+      if (parts.length > 0) out.push({ json: Buffer.concat([OPEN, ...parts, CLOSE]), lookup: null });
       parts = [];
       size = 0;
     };
-    for (const text of json) {
-      const inner = text.slice(1, -1);
+    for (const array of json) {
+      // `[` and `]` are one byte each in UTF-8; an empty array adds nothing.
+      const inner = array.subarray(1, -1);
       if (inner.length === 0) continue;
+      if (parts.length > 0) parts.push(COMMA);
       parts.push(inner);
       // About 300 bytes a row: a statement's text stays a few MB, as insertsOf keeps it.
       size += inner.length;
@@ -298,13 +322,16 @@ export async function openDuckDbEventStore(options: DuckDbEventStoreOptions): Pr
     uniqueOf(events, unique);
     // Accepted events go first, so an event accepted and then appended again is recognised.
     await stored();
-    const inserted = await appendUnique(unique);
+    const inserted = await appendRows(unique);
     return { inserted, duplicates: events.length - inserted };
   }
 
   // Accepted events: durable in the journal, on their way into the table. `acceptedSeq` counts accepted
   // batches, `storedSeq` those in the table; a read waits until storedSeq reaches the acceptedSeq it saw.
-  type Accepted = { seq: number; events: readonly EventRecord[]; json: string };
+  // Only their ids and times stay in memory besides the journal's bytes: the rows themselves would be
+  // garbage the collector carries into its old generation while they wait, and they are needed only
+  // when an id may already be stored (rare), and then read back from those bytes.
+  type Accepted = { seq: number; ids: readonly string[]; ts: Float64Array; json: Buffer };
   // Segments a previous process left (read before this process starts its own).
   const leftovers = leftoverSegments(file);
   const journal = await openJournal(file);
@@ -367,15 +394,27 @@ export async function openDuckDbEventStore(options: DuckDbEventStoreOptions): Pr
       });
       if (closed) closedSegments.push(closed);
       try {
-        const unique = new Map<string, EventRecord>();
+        // The earliest-dated copy of an id wins, as uniqueOf keeps it.
+        const unique = new Map<string, number>();
         let duplicates = false;
-        for (const a of taken) duplicates = uniqueOf(a.events, unique) || duplicates;
-        await appendUnique(unique, duplicates ? undefined : taken.map((a) => a.json));
+        for (const a of taken) {
+          for (let i = 0; i < a.ids.length; i++) {
+            const prev = unique.get(a.ids[i]!);
+            if (prev !== undefined) duplicates = true;
+            if (prev === undefined || a.ts[i]! < prev) unique.set(a.ids[i]!, a.ts[i]!);
+          }
+        }
+        const rowsOf = () => {
+          const rows = new Map<string, EventRecord>();
+          for (const a of taken) uniqueOf(JSON.parse(a.json.toString('utf8')) as EventRecord[], rows);
+          return [...rows.values()];
+        };
+        await appendUnique(unique, rowsOf, duplicates ? undefined : taken.map((a) => a.json));
         const done = closedSegments;
         closedSegments = [];
         await journal.remove(done);
         storedSeq = taken.at(-1)?.seq ?? storedSeq;
-        backlogEvents -= taken.reduce((n, a) => n + a.events.length, 0);
+        backlogEvents -= taken.reduce((n, a) => n + a.ids.length, 0);
         storeError = null;
         settleWaiters();
       } catch (cause) {
@@ -407,10 +446,12 @@ export async function openDuckDbEventStore(options: DuckDbEventStoreOptions): Pr
     // Backpressure: a store that cannot keep up makes its callers wait rather than hold unbounded memory.
     while (backlogEvents >= MAX_BACKLOG_EVENTS) await stored();
     const json = rowsJson(events);
+    const eventIds = events.map((e) => e.eventId);
+    const ts = Float64Array.from(events, (e) => e.ts);
     backlogEvents += events.length;
     try {
       await journal.write(json, () => {
-        backlog.push({ seq: ++acceptedSeq, events, json });
+        backlog.push({ seq: ++acceptedSeq, ids: eventIds, ts, json });
       });
     } catch (cause) {
       backlogEvents -= events.length;
@@ -427,7 +468,7 @@ export async function openDuckDbEventStore(options: DuckDbEventStoreOptions): Pr
       for (const segment of leftovers) {
         const unique = new Map<string, EventRecord>();
         for (const record of segment.records) uniqueOf(JSON.parse(record) as EventRecord[], unique);
-        await appendUnique(unique);
+        await appendRows(unique);
       }
       await journal.remove(leftovers.map((l) => l.path));
     } catch (cause) {

@@ -108,6 +108,20 @@ describe('DuckDB appends (rows handed over as JSON)', () => {
         quantity: 2,
         revenue: 12.5,
       });
+      // Accepted events take the journal's bytes into the table: the same text, in batches joined into one
+      // statement (an empty batch among them adds nothing).
+      const other = makeEvent(2, { subjectId: 'subject-accepted' });
+      await store.accept([makeEvent(3, { subjectId: 'subject-accepted', path: 'ascii' })]);
+      await store.accept([]);
+      await store.accept([
+        { ...other, path: tricky, query: '\ud800lone', props: JSON.stringify({ q: '中文' }) },
+      ]);
+      const accepted = await store.eventsOfSubjects(['subject-accepted']);
+      expect(accepted.map((e) => e.path).sort()).toEqual(['ascii', tricky].sort());
+      expect(accepted.find((e) => e.path === tricky)).toMatchObject({
+        query: '\ufffdlone',
+        props: JSON.stringify({ q: '中文' }),
+      });
     } finally {
       await store.close();
       dir.cleanup();

@@ -19,10 +19,10 @@ const HEADER = 8;
 
 export type Journal = {
   /**
-   * Appends one record and syncs it; `onDurable` runs once it is on disk, before any later record is
+   * Appends one record (UTF-8 JSON) and syncs it; `onDurable` runs once it is on disk, before any later record is
    * written or the segment rotates, so whatever it records is in step with the segment files.
    */
-  write(payload: string, onDurable: () => void): Promise<void>;
+  write(body: Buffer, onDurable: () => void): Promise<void>;
   /**
    * Closes the current segment (if it holds records) and starts the next; `take` runs in between, so it
    * sees exactly the records of the segments closed so far. Returns the closed segment, or null.
@@ -89,9 +89,8 @@ export async function openJournal(file: string): Promise<Journal> {
   };
 
   return {
-    write(payload, onDurable) {
+    write(body, onDurable) {
       return exclusive(async () => {
-        const body = Buffer.from(payload, 'utf8');
         const header = Buffer.allocUnsafe(HEADER);
         header.writeUInt32LE(body.length, 0);
         header.writeUInt32LE(crc32(body), 4);
