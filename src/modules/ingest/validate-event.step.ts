@@ -4,8 +4,8 @@
  * Unknown fields are ignored; `properties` and `traits` are kept as received (only own keys are ever read
  * later, through allow-lists, so `__proto__` or `constructor` keys never reach an object's prototype).
  */
-import { z } from 'zod';
 import { eventTypeOf, EVENT_TYPES, type EventType } from './event-types.ts';
+import { isPlainObject, readContext, readMessage, type ContextShape } from './message-shape.ts';
 import { ok, quarantine, type StepResult } from './step.ts';
 
 export const MAX_EVENT_BYTES = 32 * 1024;
@@ -40,48 +40,6 @@ export type ValidEvent = {
   };
   sizeBytes: number;
 };
-
-const isPlainObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
-
-const PlainObject = z.custom<Record<string, unknown>>(isPlainObject, 'must be a JSON object');
-const Id = z.union([z.string().trim().min(1).max(256), z.number().finite().transform(String)]);
-const Time = z.union([z.string().max(64), z.number().finite()]);
-const Text = (max: number) => z.string().max(max);
-
-const Context = z.object({
-  userAgent: Text(1024).optional(),
-  locale: Text(35).optional(),
-  timezone: Text(64).optional(),
-  sessionId: Id.optional(),
-  session_id: Id.optional(),
-  gpc: z.boolean().optional(),
-  page: z
-    .object({
-      path: Text(2048).optional(),
-      url: Text(4096).optional(),
-      referrer: Text(4096).optional(),
-      title: Text(1024).optional(),
-    })
-    .optional(),
-  campaign: z.object({ source: Text(256).optional() }).optional(),
-});
-
-export const MessageSchema = z.object({
-  type: z.string().min(1).max(64),
-  event: z.string().min(1).max(256).optional(),
-  name: Text(1024).nullish(),
-  messageId: z.string().trim().min(1).max(256).optional(),
-  userId: Id.nullish(),
-  anonymousId: Id.nullish(),
-  previousId: Id.nullish(),
-  timestamp: Time.optional(),
-  originalTimestamp: Time.optional(),
-  sentAt: Time.optional(),
-  properties: PlainObject.optional(),
-  traits: PlainObject.optional(),
-  context: z.unknown().optional(),
-});
 
 export type ValidateOptions = {
   receivedAt: number;
@@ -148,17 +106,17 @@ function typeOf(kind: string, event: string | undefined): EventType | 'unknown' 
 }
 
 // Every message of a /v1/batch shares the envelope's context: it is read once per request, not per message.
-const NO_ENVELOPE = Context.safeParse({});
-const envelopes = new WeakMap<object, ReturnType<typeof Context.safeParse>>();
-function envelopeContext(raw: unknown): ReturnType<typeof Context.safeParse> {
-  if (raw === undefined) return NO_ENVELOPE;
-  if (typeof raw !== 'object' || raw === null) return Context.safeParse(raw);
-  let parsed = envelopes.get(raw);
-  if (parsed === undefined) {
-    parsed = Context.safeParse(raw);
-    envelopes.set(raw, parsed);
+const NO_CONTEXT: ContextShape = {};
+const envelopes = new WeakMap<object, ContextShape>();
+function envelopeContext(raw: unknown): ContextShape {
+  if (typeof raw !== 'object' || raw === null) return NO_CONTEXT;
+  let read = envelopes.get(raw);
+  if (read === undefined) {
+    // An invalid envelope context is ignored: each event can still bring its own.
+    read = readContext(raw) ?? NO_CONTEXT;
+    envelopes.set(raw, read);
   }
-  return parsed;
+  return read;
 }
 
 export function validateEvent(raw: unknown, options: ValidateOptions): StepResult<ValidEvent> {
@@ -169,12 +127,10 @@ export function validateEvent(raw: unknown, options: ValidateOptions): StepResul
   if (sizeBytes > MAX_EVENT_BYTES)
     return quarantine('event_too_large', `larger than ${MAX_EVENT_BYTES} bytes`);
 
-  const parsed = MessageSchema.safeParse(raw);
-  if (!parsed.success) {
-    const fields = parsed.error.issues.map((i) => i.path.map(String).join('.') || '(event)');
-    return quarantine('invalid_event', `invalid fields: ${[...new Set(fields)].slice(0, 5).join(', ')}`);
-  }
-  const m = parsed.data;
+  const parsed = readMessage(raw);
+  if (!parsed.ok)
+    return quarantine('invalid_event', `invalid fields: ${parsed.fields.slice(0, 5).join(', ')}`);
+  const m = parsed.message;
   const type = typeOf(m.type, m.event);
   if (type === 'invalid') return quarantine('invalid_event', 'a track call needs an `event` name');
   if (type === 'unknown')
@@ -182,10 +138,10 @@ export function validateEvent(raw: unknown, options: ValidateOptions): StepResul
 
   // Event context wins over the batch envelope's, field by field.
   const envelope = envelopeContext(options.context);
-  const own = Context.safeParse(m.context ?? {});
-  if (!own.success) return quarantine('invalid_event', 'invalid fields: context');
-  const ctx = { ...(envelope.success ? envelope.data : {}), ...own.data };
-  const page = { ...(envelope.success ? envelope.data.page : {}), ...own.data.page };
+  const own = m.context === undefined || m.context === null ? NO_CONTEXT : readContext(m.context);
+  if (own === null) return quarantine('invalid_event', 'invalid fields: context');
+  const ctx = own === NO_CONTEXT ? envelope : { ...envelope, ...own };
+  const page = own.page === undefined ? (envelope.page ?? {}) : { ...envelope.page, ...own.page };
 
   const userId = m.userId ?? null;
   const anonymousId = m.anonymousId ?? null;
