@@ -79,7 +79,10 @@ export async function openJournal(file: string): Promise<Journal> {
   const dir = path.dirname(file);
   let n = (segmentsOf(file).at(-1)?.n ?? 0) + 1;
   const pathOf = (k: number) => `${file}.journal.${k}`;
-  let current = { path: pathOf(n), handle: await open(pathOf(n), 'a'), records: 0 };
+  // Segments are always new files: their size is what this process wrote.
+  let current = { path: pathOf(n), handle: await open(pathOf(n), 'a'), records: 0, size: 0 };
+  /** Set when a failed write could not be taken back: nothing may follow it in the current segment. */
+  let broken: Error | null = null;
   await syncDir(dir);
   let tail: Promise<unknown> = Promise.resolve();
   const exclusive = <T>(fn: () => Promise<T>): Promise<T> => {
@@ -94,20 +97,36 @@ export async function openJournal(file: string): Promise<Journal> {
         const header = Buffer.allocUnsafe(HEADER);
         header.writeUInt32LE(body.length, 0);
         header.writeUInt32LE(crc32(body), 4);
-        // One write of both parts, without copying the body (a group's JSON, up to megabytes) into a third.
-        await current.handle.writev([header, body]);
-        await current.handle.datasync();
-        current.records++;
+        if (broken) throw broken;
+        const segment = current;
+        try {
+          // One write of both parts, without copying the body (a group's JSON, up to megabytes) into a third.
+          const { bytesWritten } = await segment.handle.writev([header, body]);
+          if (bytesWritten !== HEADER + body.length) {
+            throw new Error(`wrote ${bytesWritten} of ${HEADER + body.length} bytes (is the disk full?)`);
+          }
+          await segment.handle.datasync();
+        } catch (e) {
+          // A record cut short ends its segment for recovery, which would hide every record written after
+          // it: take its bytes back, or refuse every later write to this segment.
+          await segment.handle.truncate(segment.size).catch(() => {
+            broken = new Error(`a failed write could not be taken back: ${(e as Error).message}`);
+          });
+          throw e;
+        }
+        segment.size += HEADER + body.length;
+        segment.records++;
         onDurable();
       });
     },
     rotate(take) {
       return exclusive(async () => {
-        if (current.records === 0) return { closed: null, taken: take() };
+        if (current.records === 0 && !broken) return { closed: null, taken: take() };
         const closed = current;
         n++;
         const handle: FileHandle = await open(pathOf(n), 'a');
-        current = { path: pathOf(n), handle, records: 0 };
+        current = { path: pathOf(n), handle, records: 0, size: 0 };
+        broken = null;
         await closed.handle.close();
         return { closed: closed.path, taken: take() };
       });
