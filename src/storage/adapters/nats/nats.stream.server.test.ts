@@ -100,6 +100,32 @@ describe('NATS stream specifics', () => {
     }
   });
 
+  it('trims nothing before the first acknowledgement: messages waiting to be delivered all arrive', async () => {
+    const names = testStream();
+    const stream = await createNatsStream({
+      url,
+      ...names,
+      trimEveryMs: 50,
+      ackWaitMs: 1_000,
+      concurrency: 1,
+    });
+    try {
+      for (let i = 0; i < 20; i++) await stream.publish('events', { id: `m${i}`, data: new Uint8Array(8) });
+      const handled = new Set<string>();
+      // The first message takes a while: trim rounds pass while nothing has been acknowledged (floor 0).
+      const c = await stream.consume('events', 'store', async (m) => {
+        if (m.id === 'm0') await new Promise((r) => setTimeout(r, 400));
+        handled.add(m.id);
+      });
+      const deadline = Date.now() + 10_000;
+      while (handled.size < 20 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      await c.stop();
+      expect(handled.size).toBe(20);
+    } finally {
+      await stream.close();
+    }
+  });
+
   it('keeps accepting for good once acknowledged messages exceed the capacity, and trims nothing a durable still needs', async () => {
     const names = testStream();
     // 64 KiB of capacity, and 1 KiB messages: without trimming, publish number ~60 would be refused for a week.

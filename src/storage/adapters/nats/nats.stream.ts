@@ -181,7 +181,10 @@ export async function createNatsStream(options: NatsStreamOptions): Promise<Stre
       durables += 1;
       floor = Math.min(floor, ci.ack_floor.stream_seq);
     }
-    if (durables === 0 || !Number.isFinite(floor) || floor + 1 <= trimmedBelow) return;
+    // Nothing acknowledged yet (floor 0): nothing to purge. Asking anyway would be `seq: 1`, which the NATS
+    // server (2.9 here) reads as no sequence at all and purges the whole stream: every message not yet
+    // handled, and the pending state of those delivered, were lost that way (test/fault/server-mode-faults).
+    if (durables === 0 || !Number.isFinite(floor) || floor < 1 || floor + 1 <= trimmedBelow) return;
     // `seq`: purge everything up to, not including, this sequence.
     await jsm.streams.purge(streamName, { seq: floor + 1 });
     trimmedBelow = floor + 1;
