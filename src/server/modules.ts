@@ -183,6 +183,8 @@ export function createModules(context: ModuleContext): CandorModule[] {
       DEFAULT_ORDER_RETENTION_DAYS,
     // Where the live feed (onStored below) lost an order — a crash, a full queue — the catch-up job finds it.
     events: stores.events,
+    // At start too, but only where jobs run: API processes would all repeat the workers' scan.
+    catchUpAtStart: planRole(config).jobs,
   });
   const ingest = createIngestModule(
     {

@@ -62,6 +62,10 @@ describe('order records after a crash', () => {
       await events.close();
       expect(await recordedOrders(dir.path)).toEqual([]);
 
+      // A process that runs no jobs (an API process) leaves the catch-up to the processes that do.
+      await (await createCandor({ ...config, role: 'api' })).close();
+      expect(await recordedOrders(dir.path)).toEqual([]);
+
       // Restart (no job runner: the catch-up at start alone), then a second restart changes nothing.
       await (await createCandor(config, { jobs: false })).close();
       expect(await recordedOrders(dir.path)).toEqual(['ord-a', 'ord-b', 'ord-c']);

@@ -28,6 +28,11 @@ export type OrdersDeps = {
   events?: Pick<EventStore, 'db'>;
   /** How often the catch-up runs, ms (default a minute). */
   catchUpEveryMs?: number;
+  /**
+   * Whether `start` runs the catch-up once (default true). A process that runs no jobs (server mode's API
+   * processes) leaves it to the worker processes, which run it at their start and then on schedule.
+   */
+  catchUpAtStart?: boolean;
 };
 
 /** The job that makes order records of stored order events that have none (see the README). */
@@ -111,7 +116,7 @@ export function createOrdersModule(deps: OrdersDeps): OrdersModule {
       : {}),
     // Orders whose events a crash left without records get them right after the restart, not a period later.
     start: async () => {
-      if (!deps.events) return;
+      if (!deps.events || deps.catchUpAtStart === false) return;
       startup = service.catchUpFromEvents().then(
         () => undefined,
         (err: unknown) =>
