@@ -47,12 +47,15 @@ function text(v: unknown, max: number, min = 0): Read<string> {
   return typeof v === 'string' && v.length >= min && v.length <= max ? v : INVALID;
 }
 
+/** A string id: trimmed, then 1–256 characters. */
+function trimmedId(v: string): Read<string> {
+  const t = v.trim();
+  return t.length >= 1 && t.length <= 256 ? t : INVALID;
+}
+
 function id(v: unknown): Read<string> {
   if (v === undefined) return undefined;
-  if (typeof v === 'string') {
-    const t = v.trim();
-    return t.length >= 1 && t.length <= 256 ? t : INVALID;
-  }
+  if (typeof v === 'string') return trimmedId(v);
   return typeof v === 'number' && Number.isFinite(v) ? String(v) : INVALID;
 }
 
@@ -88,11 +91,12 @@ export function readMessage(
   else fields.push('type');
   take('event', text(raw.event, 256, 1));
   take('name', nullableName(raw.name));
+  // A message id is text only: a number is not taken for one.
   const messageId = raw.messageId;
-  if (typeof messageId === 'string') {
-    const t = messageId.trim();
-    take('messageId', t.length >= 1 && t.length <= 256 ? t : INVALID);
-  } else take('messageId', messageId === undefined ? undefined : INVALID);
+  take(
+    'messageId',
+    messageId === undefined ? undefined : typeof messageId === 'string' ? trimmedId(messageId) : INVALID,
+  );
   take('userId', nullableId(raw.userId));
   take('anonymousId', nullableId(raw.anonymousId));
   take('previousId', nullableId(raw.previousId));

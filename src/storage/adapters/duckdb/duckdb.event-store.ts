@@ -117,6 +117,22 @@ function rowsJson(rows: readonly EventRecord[]): Buffer {
   );
 }
 
+/**
+ * Keeps, under `id`, whichever of `value` and the value already there is dated earlier (`ts`, `tsOf`).
+ * Returns whether the id was there already.
+ */
+function keepEarliest<T>(
+  into: Map<string, T>,
+  id: string,
+  value: T,
+  ts: number,
+  tsOf: (v: T) => number,
+): boolean {
+  const prev = into.get(id);
+  if (prev === undefined || ts < tsOf(prev)) into.set(id, value);
+  return prev !== undefined;
+}
+
 /** Serialises async work on one resource (the append connection). */
 function createMutex(): <T>(fn: () => Promise<T>) => Promise<T> {
   let tail: Promise<unknown> = Promise.resolve();
@@ -307,11 +323,8 @@ export async function openDuckDbEventStore(options: DuckDbEventStoreOptions): Pr
    */
   function uniqueOf(events: readonly EventRecord[], into: Map<string, EventRecord>): boolean {
     let hadDuplicate = false;
-    for (const e of events) {
-      const prev = into.get(e.eventId);
-      if (prev !== undefined) hadDuplicate = true;
-      if (prev === undefined || e.ts < prev.ts) into.set(e.eventId, e);
-    }
+    for (const e of events)
+      hadDuplicate = keepEarliest(into, e.eventId, e, e.ts, (p) => p.ts) || hadDuplicate;
     return hadDuplicate;
   }
 
@@ -399,9 +412,8 @@ export async function openDuckDbEventStore(options: DuckDbEventStoreOptions): Pr
         let duplicates = false;
         for (const a of taken) {
           for (let i = 0; i < a.ids.length; i++) {
-            const prev = unique.get(a.ids[i]!);
-            if (prev !== undefined) duplicates = true;
-            if (prev === undefined || a.ts[i]! < prev) unique.set(a.ids[i]!, a.ts[i]!);
+            const ts = a.ts[i]!;
+            duplicates = keepEarliest(unique, a.ids[i]!, ts, ts, (t) => t) || duplicates;
           }
         }
         const rowsOf = () => {

@@ -94,10 +94,10 @@ export async function openJournal(file: string): Promise<Journal> {
   return {
     write(body, onDurable) {
       return exclusive(async () => {
+        if (broken) throw broken;
         const header = Buffer.allocUnsafe(HEADER);
         header.writeUInt32LE(body.length, 0);
         header.writeUInt32LE(crc32(body), 4);
-        if (broken) throw broken;
         const segment = current;
         try {
           // One write of both parts, without copying the body (a group's JSON, up to megabytes) into a third.
