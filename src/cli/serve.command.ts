@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import {
   createCandor,
   isEmbedded,
+  lowerBackgroundThreads,
   planRole,
   startAdminListener,
   startServer,
@@ -107,7 +108,10 @@ export function serveCommand(program: Command, io: Io): void {
         await closeAll();
         throw err;
       }
+      // Only a process that answers requests has a thread to put first; a worker's threads are all background.
+      const priority = lowerBackgroundThreads({ nice: config.backgroundThreadNice });
       if (g.json) io.out(JSON.stringify({ url: running.url }));
       await running.closed;
+      priority.stop();
     });
 }

@@ -39,6 +39,15 @@ describe('config', () => {
     expect(loadConfig({ env: {} }).privacy.inlinePurgeMaxEvents).toBeUndefined();
   });
 
+  it("reads the background threads' nice value: 10 by default, 0 to turn it off, nothing past 19", () => {
+    expect(loadConfig({ env: {} }).backgroundThreadNice).toBe(10);
+    expect(loadConfig({ env: { CANDOR_BACKGROUND_THREAD_NICE: '0' } }).backgroundThreadNice).toBe(0);
+    for (const bad of ['20', '-1', 'low'])
+      expect(() => loadConfig({ env: { CANDOR_BACKGROUND_THREAD_NICE: bad } })).toThrow(
+        /backgroundThreadNice/,
+      );
+  });
+
   it('lists every invalid field', () => {
     try {
       loadConfig({ env: { CANDOR_PORT: 'abc', CANDOR_ENV: 'staging' } });

@@ -83,6 +83,12 @@ export const ConfigSchema = z.object({
     .int()
     .positive()
     .default(1024 * 1024),
+  /**
+   * Nice value a serving process gives its threads other than the one that answers requests (DuckDB,
+   * the file and database pool, garbage collection), so that bursts of background work wait for requests
+   * rather than the other way round. 0 leaves every thread as it is. Linux only.
+   */
+  backgroundThreadNice: z.coerce.number().int().min(0).max(19).default(10),
   /** How long shutdown waits for in-flight requests, in ms. */
   shutdownGraceMs: z.coerce.number().int().nonnegative().default(10_000),
   tls: z.object({ certFile: z.string(), keyFile: z.string() }).optional(),
@@ -151,6 +157,7 @@ function fromEnv(env: Env): Record<string, unknown> {
   set('redisUrl', env.CANDOR_REDIS_URL);
   set('logLevel', env.CANDOR_LOG_LEVEL);
   set('bodyLimitBytes', env.CANDOR_BODY_LIMIT_BYTES);
+  set('backgroundThreadNice', env.CANDOR_BACKGROUND_THREAD_NICE);
   set('publicUrl', env.CANDOR_PUBLIC_URL);
   set('smtpUrl', env.CANDOR_SMTP_URL);
   set('smtpFrom', env.CANDOR_SMTP_FROM);

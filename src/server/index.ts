@@ -5,6 +5,7 @@ export { createDenyAllGuards } from './guards.ts';
 export { createMetrics, type Metrics } from './metrics.ts';
 export { createModules } from './modules.ts';
 export { planRole, type RolePlan } from './roles.ts';
+export { lowerBackgroundThreads, type ThreadPriority } from './thread-priority.ts';
 export { startServer, type RunningServer, type StartServerOptions } from './start-server.ts';
 export {
   ADMIN_FILE,

@@ -4,6 +4,7 @@
  * and production refuses to start without its secrets.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createRoute, z } from '@hono/zod-openapi';
@@ -29,9 +30,12 @@ function runCli(args: string[], extra: Record<string, string> = {}) {
 }
 
 /** Starts `candor serve` and resolves with its URL once it prints the ready line. */
-function serve(dataDir: string): Promise<{ child: ChildProcess; url: string; stderr: () => string }> {
+function serve(
+  dataDir: string,
+  extra: Record<string, string> = {},
+): Promise<{ child: ChildProcess; url: string; stderr: () => string }> {
   const child = spawn(process.execPath, [MAIN, '--data-dir', dataDir, 'serve', '--port', '0'], {
-    env: cliEnv(),
+    env: cliEnv(extra),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -133,6 +137,47 @@ describe('candor serve as a process', () => {
     first.child.kill('SIGTERM');
     expect(await exited(first.child)).toBe(0);
   });
+
+  /** Nice value of each thread of a process, by thread id (the main thread's id is the pid). */
+  const niceOf = (pid: number) =>
+    new Map(
+      readdirSync(`/proc/${pid}/task`).map((tid) => {
+        // Fields after the command name (which may hold spaces): nice is the 19th field of stat.
+        const rest = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+        return [Number(tid), Number(rest[16])] as const;
+      }),
+    );
+
+  it.skipIf(process.platform !== 'linux')(
+    'gives every thread but the one serving requests nice 10, and none when CANDOR_BACKGROUND_THREAD_NICE is 0',
+    async () => {
+      const own = niceOf(process.pid).get(process.pid)!;
+      for (const [setting, want] of [
+        [undefined, Math.max(own, 10)],
+        ['0', own],
+      ] as const) {
+        const dir = makeTempDir('candor-nice');
+        dirs.push(dir);
+        const s = await serve(
+          dir.path,
+          setting === undefined ? {} : { CANDOR_BACKGROUND_THREAD_NICE: setting },
+        );
+        children.push(s.child);
+        const pid = s.child.pid!;
+        // Requests that reach DuckDB and the file pool, so their threads exist; then one rescan.
+        for (let i = 0; i < 5; i++) expect((await fetch(`${s.url}/ready`)).status).toBe(200);
+        await new Promise((r) => setTimeout(r, 2_500));
+        const threads = niceOf(pid);
+        expect(threads.size).toBeGreaterThan(4);
+        expect(threads.get(pid)).toBe(own);
+        for (const [tid, nice] of threads)
+          if (tid !== pid) expect({ tid, nice }).toEqual({ tid, nice: want });
+        s.child.kill('SIGTERM');
+        expect(await exited(s.child)).toBe(0);
+      }
+    },
+    30_000,
+  );
 
   it('refuses to start in production without secrets, naming each missing one', () => {
     const dir = makeTempDir('candor-prod');
