@@ -209,6 +209,26 @@ export function segmentsContract(name: string, open: OpenTestStores): void {
         expect(await h.segments.members('runners')).toEqual(['u1']);
       });
 
+      it('erasure takes the subject out of every segment and out of the stored sizes', async () => {
+        await h.segments.create({
+          key: 'hat-viewers',
+          name: 'Hat viewers',
+          rule: { event: 'product_view', min: 1, withinDays: 30, category: 'hats' },
+        });
+        await h.stores.events.append([
+          event('h1', 'product_view', NOW - 60_000, { category: 'hats' }),
+          event('h2', 'product_view', NOW - 60_000, { category: 'hats' }),
+        ]);
+        await live(['h1', 'h2']);
+        expect((await h.segments.get('hat-viewers')).size).toBe(2);
+        expect(await h.segments.eraseSubjects(['h1'])).toBe(1);
+        expect(await h.segments.members('hat-viewers')).toEqual(['h2']);
+        expect((await h.segments.get('hat-viewers')).size).toBe(1);
+        // Erasing someone in no segment changes no size.
+        expect(await h.segments.eraseSubjects(['nobody'])).toBe(0);
+        expect((await h.segments.get('hat-viewers')).size).toBe(1);
+      });
+
       it('incremental updates end where a full evaluation does (random histories)', async () => {
         const rng = createRng(8);
         const rand = () => rng.next();

@@ -625,12 +625,34 @@ export function createSegmentsService(
       for (const s of ids) pending.delete(s);
       return serialised(async () => {
         let n = 0;
+        // The segments these subjects leave: their stored sizes must not go on counting erased shoppers.
+        const touched = new Set<string>();
         for (const chunk of chunksOf(ids)) {
+          const slice = chunk ?? [];
+          for (const r of await db
+            .selectFrom('mkt_segment_members')
+            .select('segment_id')
+            .distinct()
+            .where('subject_id', 'in', slice)
+            .execute())
+            touched.add(r.segment_id);
           const r = await db
             .deleteFrom('mkt_segment_members')
-            .where('subject_id', 'in', chunk ?? [])
+            .where('subject_id', 'in', slice)
             .executeTakeFirst();
           n += Number(r.numDeletedRows);
+        }
+        for (const segmentId of touched) {
+          const c = await db
+            .selectFrom('mkt_segment_members')
+            .select((e) => e.fn.countAll<number | string>().as('n'))
+            .where('segment_id', '=', segmentId)
+            .executeTakeFirst();
+          await db
+            .updateTable('mkt_segments')
+            .set({ size: Number(c?.n ?? 0) })
+            .where('id', '=', segmentId)
+            .execute();
         }
         return n;
       });
