@@ -75,12 +75,21 @@ export function leftoverSegments(file: string): { path: string; records: string[
   return segmentsOf(file).map((s) => ({ path: s.path, records: readSegment(s.path) }));
 }
 
-export async function openJournal(file: string): Promise<Journal> {
+/** What the journal does with a segment file. */
+export type SegmentFile = Pick<FileHandle, 'writev' | 'datasync' | 'truncate' | 'close'>;
+
+export type JournalOptions = {
+  /** Opens a segment for appending; tests substitute files that fail on purpose. */
+  openSegment?: (segmentPath: string) => Promise<SegmentFile>;
+};
+
+export async function openJournal(file: string, options: JournalOptions = {}): Promise<Journal> {
   const dir = path.dirname(file);
+  const openSegment = options.openSegment ?? ((p: string) => open(p, 'a'));
   let n = (segmentsOf(file).at(-1)?.n ?? 0) + 1;
   const pathOf = (k: number) => `${file}.journal.${k}`;
   // Segments are always new files: their size is what this process wrote.
-  let current = { path: pathOf(n), handle: await open(pathOf(n), 'a'), records: 0, size: 0 };
+  let current = { path: pathOf(n), handle: await openSegment(pathOf(n)), records: 0, size: 0 };
   /** Set when a failed write could not be taken back: nothing may follow it in the current segment. */
   let broken: Error | null = null;
   await syncDir(dir);
@@ -124,7 +133,7 @@ export async function openJournal(file: string): Promise<Journal> {
         if (current.records === 0 && !broken) return { closed: null, taken: take() };
         const closed = current;
         n++;
-        const handle: FileHandle = await open(pathOf(n), 'a');
+        const handle = await openSegment(pathOf(n));
         current = { path: pathOf(n), handle, records: 0, size: 0 };
         broken = null;
         await closed.handle.close();
