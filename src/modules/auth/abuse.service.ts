@@ -11,6 +11,7 @@ import { newId } from '../../kernel/ids.ts';
 import type { Logger } from '../../kernel/logger.ts';
 import type { StateStore } from '../../storage/ports.ts';
 import type { AuditWriter } from './deps.ts';
+import { createHitWindow, type HitWindow } from './hit-window.ts';
 import { authDb } from './store.ts';
 
 export type AlertKind =
@@ -69,8 +70,6 @@ export type AbuseDetector = {
   flush(): Promise<void>;
 };
 
-type Hit = { at: number; value: string };
-
 export function createAbuseDetector(
   deps: { state: StateStore; clock: Clock; logger: Logger; audit: AuditWriter },
   thresholds: Partial<AbuseThresholds> = {},
@@ -78,7 +77,7 @@ export function createAbuseDetector(
   const th = { ...DEFAULT_THRESHOLDS, ...thresholds };
   const db = authDb(deps.state);
   const now = () => deps.clock.now().getTime();
-  const windows = new Map<string, Hit[]>();
+  const windows = new Map<string, HitWindow>();
   const raised = new Map<string, number>();
   const keyBaseline = new Map<
     string,
@@ -87,21 +86,18 @@ export function createAbuseDetector(
   let pending: Promise<unknown> = Promise.resolve();
 
   const MAX_WINDOWS = 50_000;
-  function hits(name: string, value = ''): Hit[] {
-    const t = now();
+  const MAX_HITS = 10_000;
+  function hits(name: string, value = '', count = 1): HitWindow {
     let list = windows.get(name);
     if (!list) {
-      list = [];
+      list = createHitWindow(th.windowMs, MAX_HITS);
       if (windows.size >= MAX_WINDOWS) {
         const oldest = windows.keys().next().value;
         if (oldest !== undefined) windows.delete(oldest);
       }
       windows.set(name, list);
     }
-    list.push({ at: t, value });
-    while (list.length > 0 && list[0]!.at <= t - th.windowMs) list.shift();
-    // Bounded: past a few thousand entries the oldest carry no extra signal.
-    if (list.length > 10_000) list.splice(0, list.length - 10_000);
+    list.add(now(), value, count);
     return list;
   }
 
@@ -135,19 +131,17 @@ export function createAbuseDetector(
       .catch((err: unknown) => deps.logger.error({ err, kind }, 'could not store security alert'));
   }
 
-  const distinct = (list: Hit[]) => new Set(list.map((h) => h.value)).size;
-
   return {
     noteLoginFailure(ipKey, accountKey) {
       const perIp = hits(`login:ip:${ipKey}`, accountKey);
-      const accounts = distinct(perIp);
+      const accounts = perIp.distinct();
       if (accounts >= th.sprayAccounts) {
-        raise('password_spraying', 'high', `ip:${ipKey}`, { accounts, failures: perIp.length });
+        raise('password_spraying', 'high', `ip:${ipKey}`, { accounts, failures: perIp.size });
       }
       const global = hits('login:all', ipKey);
-      const ips = distinct(global);
+      const ips = global.distinct();
       if (ips >= th.stuffingIps) {
-        const accountsAll = new Set(hits('login:accounts', accountKey).map((h) => h.value)).size;
+        const accountsAll = hits('login:accounts', accountKey).distinct();
         if (accountsAll >= th.sprayAccounts)
           raise('credential_stuffing', 'high', 'global', { ips, accounts: accountsAll });
       } else {
@@ -156,15 +150,14 @@ export function createAbuseDetector(
     },
     noteOtpFailure(staffId) {
       const list = hits(`otp:${staffId}`);
-      if (list.length >= th.otpFailures)
-        raise('otp_brute_force', 'high', `staff:${staffId}`, { failures: list.length });
+      if (list.size >= th.otpFailures)
+        raise('otp_brute_force', 'high', `staff:${staffId}`, { failures: list.size });
     },
     notePiiRead(staffId, count = 1) {
-      let list: Hit[] = [];
-      for (let i = 0; i < Math.max(1, Math.min(count, 10_000)); i++) list = hits(`pii:${staffId}`);
-      if (list.length >= th.piiReads)
+      const list = hits(`pii:${staffId}`, '', Math.max(1, count));
+      if (list.size >= th.piiReads)
         raise('bulk_pii_read', 'high', `staff:${staffId}`, {
-          reads: list.length,
+          reads: list.size,
           windowMinutes: Math.round(th.windowMs / 60_000),
         });
     },
@@ -192,8 +185,7 @@ export function createAbuseDetector(
     },
     notePublicRequest(ipKey) {
       const list = hits(`public:${ipKey}`);
-      if (list.length >= th.scrapeRequests)
-        raise('scraping', 'medium', `ip:${ipKey}`, { requests: list.length });
+      if (list.size >= th.scrapeRequests) raise('scraping', 'medium', `ip:${ipKey}`, { requests: list.size });
     },
     async listAlerts(q) {
       let query = db
