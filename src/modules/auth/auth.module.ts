@@ -9,7 +9,7 @@ import { createAbuseDetector, type AbuseDetector, type AbuseThresholds } from '.
 import { authRoutes } from './auth.routes.ts';
 import { createAuthService, type AuthService, type AuthServiceConfig } from './auth.service.ts';
 import type { AuditWriter } from './deps.ts';
-import { createGuards } from './guards.ts';
+import { createGuards, WRITE_KEY_LIMIT } from './guards.ts';
 import { createKeysService, type KeysService } from './keys.service.ts';
 import {
   createRateLimiter,
@@ -37,7 +37,7 @@ export type AuthModuleConfig = Omit<AuthServiceConfig, 'sessionSecret'> & {
   sessionSecret: string;
   shopperTokenSecret: string;
   redisUrl?: string | undefined;
-  /** Overrides of route limits by bucket name (ROUTE_LIMITS). */
+  /** Overrides of route limits by bucket name (ROUTE_LIMITS, and WRITE_KEY_LIMIT for the per-key bucket). */
   rateLimits?: Readonly<Record<string, { capacity: number; refillPerSec: number }>>;
   abuse?: Partial<AbuseThresholds>;
 };
@@ -87,7 +87,7 @@ export function createAuthModule(deps: AuthModuleDeps, config: AuthModuleConfig)
       abuse,
       limiter,
     },
-    { shopperTokenSecret: config.shopperTokenSecret },
+    { shopperTokenSecret: config.shopperTokenSecret, writeKeyRule: config.rateLimits?.[WRITE_KEY_LIMIT] },
   );
   return {
     name: 'auth',

@@ -15,7 +15,7 @@ import type { AppEnv, Guards, StaffRole } from '../../kernel/http.ts';
 import type { AbuseDetector } from './abuse.service.ts';
 import type { AuditWriter } from './deps.ts';
 import { roleHas } from './permissions.ts';
-import type { RateLimiter } from './rate-limit.ts';
+import type { BucketRule, RateLimiter } from './rate-limit.ts';
 import { bearer, CSRF_HEADER, ipKey, isSafeMethod, SESSION_COOKIE } from './request.ts';
 import { verifyShopperToken } from './shopper-token.ts';
 
@@ -37,10 +37,21 @@ export type GuardDeps = {
   limiter: RateLimiter;
 };
 
-export type GuardConfig = { shopperTokenSecret: string };
+export type GuardConfig = {
+  shopperTokenSecret: string;
+  /** The per-write-key bucket instead of WRITE_KEY_RULE (config `rateLimits`, name WRITE_KEY_LIMIT). */
+  writeKeyRule?: BucketRule | undefined;
+};
 
-/** Write keys: a generous bucket per key; a flood from one key is refused before it reaches ingestion. */
-const WRITE_KEY_RULE = { capacity: 2_000, refillPerSec: 500 };
+/** Bucket family of the per-write-key limit; also its name in config `rateLimits`. */
+export const WRITE_KEY_LIMIT = 'ingest.key';
+/**
+ * Write keys: a generous bucket per key on the routes behind this guard (recommendations, experiments,
+ * chat, the privacy centre); a flood from one key is refused before it reaches them. Every browser of a
+ * shop sends with the same key, so a busy shop raises it (config `rateLimits`). Tracking and consent
+ * authenticate the key themselves and are limited per address (`ingest.ip`).
+ */
+export const WRITE_KEY_RULE: BucketRule = { capacity: 2_000, refillPerSec: 500 };
 
 export type SessionPrincipal = { sessionId: string; staffId: string; role: StaffRole };
 
@@ -53,6 +64,7 @@ export function createGuards(
 } {
   const unauthorized = (what: string) =>
     new AppError('unauthorized', `Sign in first: this endpoint needs ${what}.`);
+  const writeKeyRule = config.writeKeyRule ?? WRITE_KEY_RULE;
 
   async function fromSession(c: Context<AppEnv>): Promise<SessionPrincipal | null> {
     const token = getCookie(c, SESSION_COOKIE);
@@ -178,7 +190,7 @@ export function createGuards(
         'unauthorized',
         'This write key is unknown or expired. Copy the current key from the source settings.',
       );
-    await deps.limiter.consume('ingest.key', source.sourceId, WRITE_KEY_RULE);
+    await deps.limiter.consume(WRITE_KEY_LIMIT, source.sourceId, writeKeyRule);
     deps.abuse.noteKeyRequest(source.sourceId);
     c.set('principal', { kind: 'source', sourceId: source.sourceId });
     return next();

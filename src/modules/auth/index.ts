@@ -3,7 +3,7 @@ export type { AuthModule, AuthModuleDeps, AuthModuleConfig } from './auth.module
 export type { AuthService, StaffView } from './auth.service.ts';
 export type { KeysService } from './keys.service.ts';
 export type { AuditWriter, AuditRecord } from './deps.ts';
-export { createGuards } from './guards.ts';
+export { createGuards, WRITE_KEY_LIMIT, WRITE_KEY_RULE } from './guards.ts';
 export type { GuardDeps, GuardConfig } from './guards.ts';
 export { createAbuseDetector, DEFAULT_THRESHOLDS } from './abuse.service.ts';
 export type { AbuseDetector, AbuseThresholds, SecurityAlert, AlertKind } from './abuse.service.ts';

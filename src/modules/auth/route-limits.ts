@@ -3,7 +3,8 @@
  * ingestion, the chatbot), kept in one table so the whole abuse policy reads in one place. They are
  * mounted before any route (CandorModule.middleware), so a flood is refused before authentication,
  * body validation or any store is touched. Sign-in, codes and password reset are limited inside the auth
- * service itself (per IP and per account); write keys also have a per-key bucket in the writeKey guard.
+ * service itself (per IP and per account); write keys also have a per-key bucket in the writeKey guard
+ * (`ingest.key` in config `rateLimits`).
  *
  * Per-IP buckets key on an HMAC pseudonym of the peer address. Forwarded headers are not trusted, so
  * behind a reverse proxy every request shares the proxy's bucket: the ingestion rule is generous for that
