@@ -293,8 +293,15 @@ export function describeEventStoreContract(name: string, open: () => Promise<Eve
           hits: [],
         });
       }
-      // The kept shoppers' bytes are still in the file (the scan would find a needle that is there).
-      if (files.length > 0) expect(readFileSync(files[0]!).includes(Buffer.from('ses-42'))).toBe(true);
+      // The kept shoppers' bytes are still in the files: the scan would find a needle that is there. Any of
+      // a few, from different columns and the WAL's last append: a compressed column segment (dictionary,
+      // FSST) need not hold a value's plain bytes, and one run of the whole suite under load did not find
+      // 'ses-42' alone in the database file.
+      const present = ['ses-42', 'sub-42', kept[4242]!.eventId, 'after-purge'].map((n) => Buffer.from(n));
+      if (files.length > 0)
+        expect(files.some((f) => existsSync(f) && present.some((n) => readFileSync(f).includes(n)))).toBe(
+          true,
+        );
     });
 
     it('deletes events older than a time, optionally only identified ones or some types', async () => {
