@@ -382,6 +382,20 @@ export function createSegmentsService(
     return run;
   };
 
+  /** Sets a segment's stored size to its member count, after members were added or removed one by one. */
+  async function storeCountedSize(q: typeof db, segmentId: string): Promise<void> {
+    const n = await q
+      .selectFrom('mkt_segment_members')
+      .select((e) => e.fn.countAll<number | string>().as('n'))
+      .where('segment_id', '=', segmentId)
+      .executeTakeFirst();
+    await q
+      .updateTable('mkt_segments')
+      .set({ size: Number(n?.n ?? 0) })
+      .where('id', '=', segmentId)
+      .execute();
+  }
+
   /** Replaces the stored membership with a fresh evaluation (one transaction: readers never see half). */
   async function refreshNow(seg: Segment): Promise<{ size: number; added: number; removed: number }> {
     const members = await evaluate(seg.rule);
@@ -471,18 +485,7 @@ export function createSegmentsService(
             a += fresh.length;
             d += gone.length;
           }
-          if (a > 0 || d > 0) {
-            const n = await t
-              .selectFrom('mkt_segment_members')
-              .select((e) => e.fn.countAll<number | string>().as('n'))
-              .where('segment_id', '=', seg.id)
-              .executeTakeFirst();
-            await t
-              .updateTable('mkt_segments')
-              .set({ size: Number(n?.n ?? 0) })
-              .where('id', '=', seg.id)
-              .execute();
-          }
+          if (a > 0 || d > 0) await storeCountedSize(t, seg.id);
           return { a, d };
         });
         added += r.a;
@@ -642,18 +645,7 @@ export function createSegmentsService(
             .executeTakeFirst();
           n += Number(r.numDeletedRows);
         }
-        for (const segmentId of touched) {
-          const c = await db
-            .selectFrom('mkt_segment_members')
-            .select((e) => e.fn.countAll<number | string>().as('n'))
-            .where('segment_id', '=', segmentId)
-            .executeTakeFirst();
-          await db
-            .updateTable('mkt_segments')
-            .set({ size: Number(c?.n ?? 0) })
-            .where('id', '=', segmentId)
-            .execute();
-        }
+        for (const segmentId of touched) await storeCountedSize(db, segmentId);
         return n;
       });
     },
