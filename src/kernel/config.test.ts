@@ -48,6 +48,15 @@ describe('config', () => {
       );
   });
 
+  it('reads trusted proxies as a comma-separated list and names an entry it cannot use', () => {
+    expect(loadConfig({ env: {} }).trustedProxies).toEqual([]);
+    expect(
+      loadConfig({ env: { CANDOR_TRUSTED_PROXIES: ' 10.0.0.5, 10.1.0.0/16,loopback ,' } }).trustedProxies,
+    ).toEqual(['10.0.0.5', '10.1.0.0/16', 'loopback']);
+    for (const bad of ['proxy.internal', '10.0.0.0/33', '10.0.0.1/8/2', 'fd00::/129'])
+      expect(() => loadConfig({ env: { CANDOR_TRUSTED_PROXIES: bad } })).toThrow(/trustedProxies/);
+  });
+
   it('lists every invalid field', () => {
     try {
       loadConfig({ env: { CANDOR_PORT: 'abc', CANDOR_ENV: 'staging' } });

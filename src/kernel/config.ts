@@ -6,6 +6,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync, chmodSync } from 'n
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { z } from 'zod';
+import { trustedProxyProblem } from './client-address.ts';
 import { AppError } from './errors.ts';
 
 const base64Key32 = z
@@ -89,6 +90,29 @@ export const ConfigSchema = z.object({
    * rather than the other way round. 0 leaves every thread as it is. Linux only.
    */
   backgroundThreadNice: z.coerce.number().int().min(0).max(19).default(10),
+  /**
+   * Reverse proxies in front of Candor (addresses, CIDR ranges, `loopback`, `private`). A request whose
+   * connection comes from one of them is attributed to the client its X-Forwarded-For names, so rate
+   * limits and abuse alerts apply per shopper and per staff member rather than to the proxy. Empty: the
+   * header is ignored (anyone can send it).
+   */
+  trustedProxies: z.preprocess(
+    (v) =>
+      typeof v === 'string'
+        ? v
+            .split(',')
+            .map((s) => s.trim())
+            .filter(Boolean)
+        : v,
+    z
+      .array(
+        z.string().superRefine((entry, ctx) => {
+          const problem = trustedProxyProblem(entry);
+          if (problem !== null) ctx.addIssue({ code: 'custom', message: problem });
+        }),
+      )
+      .default([]),
+  ),
   /** How long shutdown waits for in-flight requests, in ms. */
   shutdownGraceMs: z.coerce.number().int().nonnegative().default(10_000),
   tls: z.object({ certFile: z.string(), keyFile: z.string() }).optional(),
@@ -158,6 +182,7 @@ function fromEnv(env: Env): Record<string, unknown> {
   set('logLevel', env.CANDOR_LOG_LEVEL);
   set('bodyLimitBytes', env.CANDOR_BODY_LIMIT_BYTES);
   set('backgroundThreadNice', env.CANDOR_BACKGROUND_THREAD_NICE);
+  set('trustedProxies', env.CANDOR_TRUSTED_PROXIES);
   set('publicUrl', env.CANDOR_PUBLIC_URL);
   set('smtpUrl', env.CANDOR_SMTP_URL);
   set('smtpFrom', env.CANDOR_SMTP_FROM);

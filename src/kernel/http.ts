@@ -20,6 +20,8 @@ export type AppVariables = {
   requestId: string;
   logger: Logger;
   principal: Principal | undefined;
+  /** The client's address: the connection's peer, or the client a trusted proxy names (kernel/client-address). */
+  clientIp: string;
 };
 
 export type AppEnv = { Variables: AppVariables };

@@ -10,6 +10,8 @@ import { HTTPException } from 'hono/http-exception';
 import { methodNotAllowed } from 'hono/method-not-allowed';
 import { matchedRoutes } from 'hono/route';
 import type { ZodError } from 'zod';
+import { getConnInfo } from '@hono/node-server/conninfo';
+import { createClientAddressResolver } from '../kernel/client-address.ts';
 import type { RuntimeConfig } from '../kernel/config.ts';
 import { AppError, ERROR_STATUS, errorBody, isAppError, type ErrorCode } from '../kernel/errors.ts';
 import type { AppEnv, Router } from '../kernel/http.ts';
@@ -171,6 +173,16 @@ export function createApp(context: AppContext): Router {
     },
   });
 
+  const clientAddress = createClientAddressResolver(config.trustedProxies);
+  const peerOf = (c: Context): string => {
+    try {
+      return getConnInfo(c).remote.address ?? 'unknown';
+    } catch {
+      // app.request() in tests, without a socket.
+      return 'unknown';
+    }
+  };
+
   // Request id, per-request child logger, the request log line and metrics. The log line names the
   // route pattern, never the concrete path or query string (either may carry identifiers).
   app.use('*', async (c, next) => {
@@ -181,6 +193,7 @@ export function createApp(context: AppContext): Router {
     c.set('requestId', requestId);
     c.set('logger', log);
     c.set('principal', undefined);
+    c.set('clientIp', clientAddress(peerOf(c as Context), c.req.header('x-forwarded-for')));
     await next();
     c.res.headers.set('X-Request-Id', requestId);
     const route = routeLabel(c as Context);

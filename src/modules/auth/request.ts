@@ -1,5 +1,4 @@
 /** Small request helpers shared by the guards and the routes. */
-import { getConnInfo } from '@hono/node-server/conninfo';
 import type { Context } from 'hono';
 import type { Pseudonymizer } from '../../kernel/crypto.ts';
 import type { AppEnv } from '../../kernel/http.ts';
@@ -7,13 +6,12 @@ import type { AppEnv } from '../../kernel/http.ts';
 export const SESSION_COOKIE = '__Host-candor_session';
 export const CSRF_HEADER = 'X-CSRF-Token';
 
-/** The peer address of the connection. Forwarded headers are not trusted: any client can set them. */
+/**
+ * The client's address as the app resolved it for this request: the connection's peer, or, behind a proxy
+ * named in config `trustedProxies`, the client its X-Forwarded-For names (kernel/client-address.ts).
+ */
 export function clientIp(c: Context<AppEnv>): string {
-  try {
-    return getConnInfo(c).remote.address ?? 'unknown';
-  } catch {
-    return 'unknown';
-  }
+  return c.get('clientIp') ?? 'unknown';
 }
 
 /** Rate limits, alerts and audit entries key on a pseudonym of the IP, never the IP itself. */

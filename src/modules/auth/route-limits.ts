@@ -65,7 +65,7 @@ export const ROUTE_LIMITS: readonly RouteLimit[] = [
     by: 'param:id',
     rule: { capacity: 10, refillPerSec: 10 / 3600 },
   },
-  // Ingestion: bursts of a busy shop's server-side tracking (possibly all through one proxy) pass.
+  // Ingestion: bursts of a busy shop's server-side tracking (one server sending for many shoppers) pass.
   {
     name: 'ingest.ip',
     method: 'POST',
