@@ -1,8 +1,8 @@
 /**
  * The embedded event store: one DuckDB file. DuckDB lets exactly one process open a file for writing, so
  * the process that opens it serves every query; a second process gets a `store_locked` error that says
- * what to do. An append is one `INSERT … SELECT` over the rows handed to DuckDB as one JSON array in UTF-8
- * bytes, which DuckDB parses on its own threads: the JavaScript thread (which also serves HTTP) only runs one
+ * what to do. An append is one `INSERT … SELECT` over the rows handed to DuckDB as one JSON array of
+ * positional rows in UTF-8 bytes (event-rows.ts), which DuckDB parses on its own threads: the JavaScript thread (which also serves HTTP) only runs one
  * JSON.stringify, where an Appender took 25 native calls per event and a staging table two more statements
  * (`npm run bench -- ingest` shows the main thread's CPU per event). The INSERT skips ids already stored, so
  * appends are idempotent on
@@ -33,6 +33,7 @@ import {
   type PurgeResult,
 } from './duckdb.rewrite.ts';
 import { toDuckDbValue } from './duckdb.dialect.ts';
+import { rowsJson, rowsOfJson, SELECT_JSON_ROWS } from './event-rows.ts';
 import { leftoverSegments, openJournal } from './journal.ts';
 import { createIdFilter } from './recent-ids.ts';
 
@@ -58,20 +59,6 @@ function lockedError(file: string, detail: string, cause?: unknown): AppError {
   );
 }
 
-/**
- * How an append's JSON is read: one object per event with the EventRecord's field names. Times and
- * integers arrive as JSON numbers and are truncated as the column needs (epoch ms → TIMESTAMP).
- */
-const JSON_TYPE = { text: 'VARCHAR', ts: 'DOUBLE', double: 'DOUBLE', integer: 'DOUBLE' } as const;
-const ROW_STRUCTURE = JSON.stringify([
-  Object.fromEntries(EVENT_COLUMNS.map((c) => [c.field, JSON_TYPE[c.kind]])),
-]);
-const SELECT_JSON_ROWS = `SELECT ${EVENT_COLUMNS.map((c) => {
-  const f = `r."${c.field}"`;
-  const v =
-    c.kind === 'ts' ? `epoch_ms(trunc(${f})::BIGINT)` : c.kind === 'integer' ? `trunc(${f})::INTEGER` : f;
-  return `${v} AS ${c.column}`;
-}).join(', ')} FROM (SELECT unnest(from_json(decode($1::BLOB), '${ROW_STRUCTURE}')) AS r)`;
 /** Rows per INSERT statement: keeps one statement's JSON text a few MB. */
 const ROWS_PER_STATEMENT = 10_000;
 /**
@@ -89,34 +76,6 @@ const STORE_EVENTS = 20_000;
 const OPEN = Buffer.from('[');
 const COMMA = Buffer.from(',');
 const CLOSE = Buffer.from(']');
-/** JSON.stringify writes a lone UTF-16 surrogate as `\udXXX`, which DuckDB's JSON reader refuses. */
-const LONE_SURROGATE_ESCAPE = /\\ud[89a-f]/i;
-
-/**
- * The rows as one JSON array in UTF-8. A string with a lone surrogate (valid in JavaScript, not in UTF-8)
- * gets U+FFFD in its place, which is what handing it to native code did before; rare, so checked on the
- * text. Bytes rather than a string all the way into DuckDB (a BLOB that the INSERT decodes): joining
- * megabyte strings and handing one to native code cost the JavaScript thread several times the copying of
- * bytes, and the bytes live outside the JavaScript heap while they wait for the table.
- */
-function rowsJson(rows: readonly EventRecord[]): Buffer {
-  const json = JSON.stringify(rows);
-  if (!LONE_SURROGATE_ESCAPE.test(json)) return Buffer.from(json, 'utf8');
-  return Buffer.from(
-    JSON.stringify(
-      rows.map((e) => {
-        const out: Record<string, unknown> = {};
-        for (const c of EVENT_COLUMNS) {
-          const v = e[c.field];
-          out[c.field] = typeof v === 'string' ? v.toWellFormed() : v;
-        }
-        return out;
-      }),
-    ),
-    'utf8',
-  );
-}
-
 /**
  * Keeps, under `id`, whichever of `value` and the value already there is dated earlier (`ts`, `tsOf`).
  * Returns whether the id was there already.
@@ -309,7 +268,7 @@ export async function openDuckDbEventStore(options: DuckDbEventStoreOptions): Pr
       if (inner.length === 0) continue;
       if (parts.length > 0) parts.push(COMMA);
       parts.push(inner);
-      // About 300 bytes a row: a statement's text stays a few MB, as insertsOf keeps it.
+      // A few hundred bytes a row: a statement's text stays a few MB, as insertsOf keeps it.
       size += inner.length;
       if (size >= ROWS_PER_STATEMENT * 300) flush();
     }
@@ -418,7 +377,7 @@ export async function openDuckDbEventStore(options: DuckDbEventStoreOptions): Pr
         }
         const rowsOf = () => {
           const rows = new Map<string, EventRecord>();
-          for (const a of taken) uniqueOf(JSON.parse(a.json.toString('utf8')) as EventRecord[], rows);
+          for (const a of taken) uniqueOf(rowsOfJson(a.json.toString('utf8')), rows);
           return [...rows.values()];
         };
         await appendUnique(unique, rowsOf, duplicates ? undefined : taken.map((a) => a.json));
@@ -479,7 +438,7 @@ export async function openDuckDbEventStore(options: DuckDbEventStoreOptions): Pr
     try {
       for (const segment of leftovers) {
         const unique = new Map<string, EventRecord>();
-        for (const record of segment.records) uniqueOf(JSON.parse(record) as EventRecord[], unique);
+        for (const record of segment.records) uniqueOf(rowsOfJson(record), unique);
         await appendRows(unique);
       }
       await journal.remove(leftovers.map((l) => l.path));

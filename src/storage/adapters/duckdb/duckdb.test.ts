@@ -8,7 +8,9 @@ import { describe, expect, it } from 'vitest';
 import { describeEventStoreContract } from '../../contract/event-store.contract.ts';
 import { makeEvent } from '../../contract/event-store.contract.ts';
 import { makeTempDir } from '../../testing.ts';
+import type { EventRecord } from '../../ports.ts';
 import { openDuckDbEventStore } from './duckdb.event-store.ts';
+import { rowsJson } from './event-rows.ts';
 
 describeEventStoreContract('duckdb', async () => {
   const dir = makeTempDir('candor-duckdb');
@@ -122,6 +124,25 @@ describe('DuckDB appends (rows handed over as JSON)', () => {
         query: '\ufffdlone',
         props: JSON.stringify({ q: '中文' }),
       });
+    } finally {
+      await store.close();
+      dir.cleanup();
+    }
+  });
+
+  it('keeps every digit of a double, appended or accepted (values travel as JSON text)', async () => {
+    const dir = makeTempDir('candor-duckdb-doubles');
+    const store = await openDuckDbEventStore({ file: path.join(dir.path, 'events.duckdb') });
+    try {
+      const revenues = [0.30000000000000004, 1 / 3, 123456789.12345679, 1e21, 5e-324, -19.99];
+      await store.append(revenues.map((revenue, i) => makeEvent(i, { subjectId: 'appended', revenue })));
+      await store.accept(
+        revenues.map((revenue, i) => makeEvent(100 + i, { subjectId: 'accepted', revenue })),
+      );
+      for (const subject of ['appended', 'accepted']) {
+        const stored = await store.eventsOfSubjects([subject]);
+        expect(stored.map((e) => e.revenue)).toEqual(revenues);
+      }
     } finally {
       await store.close();
       dir.cleanup();
@@ -284,8 +305,10 @@ describe('DuckDB event store ownership and durability', () => {
     const dir = makeTempDir('candor-duckdb-torn');
     const file = path.join(dir.path, 'events.duckdb');
     try {
-      const record = (events: unknown[]) => {
-        const body = Buffer.from(JSON.stringify(events));
+      // Records of row objects, as journals written before positional rows hold them, and one of
+      // positional rows (event-rows.ts): both are read.
+      const record = (events: unknown[], positional = false) => {
+        const body = positional ? rowsJson(events as EventRecord[]) : Buffer.from(JSON.stringify(events));
         const head = Buffer.alloc(8);
         head.writeUInt32LE(body.length, 0);
         head.writeUInt32LE(crc32(body), 4);
@@ -296,7 +319,7 @@ describe('DuckDB event store ownership and durability', () => {
       damaged.writeUInt8(damaged.readUInt8(damaged.length - 2) ^ 0xff, damaged.length - 2); // its checksum no longer matches
       const torn = record([makeEvent(4)]).subarray(0, 20); // a write cut short
       writeFileSync(`${file}.journal.3`, Buffer.concat([whole, damaged, record([makeEvent(5)])]));
-      writeFileSync(`${file}.journal.4`, Buffer.concat([record([makeEvent(6)]), torn]));
+      writeFileSync(`${file}.journal.4`, Buffer.concat([record([makeEvent(6)], true), torn]));
       const store = await openDuckDbEventStore({ file });
       try {
         const ids = (
