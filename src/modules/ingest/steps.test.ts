@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createPseudonymizer } from '../../kernel/crypto.ts';
 import { consentGate } from './consent-gate.step.ts';
@@ -6,7 +7,7 @@ import { eventTypeOf, SEGMENT_EVENT_NAMES } from './event-types.ts';
 import { minimiseEvent } from './minimise-event.step.ts';
 import { extractIdentifiers, pseudonymiseEvent } from './pseudonymise-event.step.ts';
 import { luhnValid, scrubIdentifierLike, scrubText } from './scrub-event.step.ts';
-import { MAX_EVENT_BYTES, validateEvent } from './validate-event.step.ts';
+import { jsonDepthExceeds, jsonLargerThan, MAX_EVENT_BYTES, validateEvent } from './validate-event.step.ts';
 
 const now = Date.parse('2025-03-01T12:00:00Z');
 const pseudonymize = createPseudonymizer(Buffer.alloc(32, 7).toString('base64'));
@@ -55,6 +56,54 @@ describe('validate', () => {
     let deep: unknown = {};
     for (let i = 0; i < 50; i++) deep = { a: deep };
     expect(q({ type: 'page', anonymousId: 'a', properties: deep })).toMatchObject({ reason: 'too_deep' });
+  });
+});
+
+describe('event size and depth', () => {
+  const exactlyLarger = (v: unknown, max: number) => Buffer.byteLength(JSON.stringify(v)) > max;
+
+  it('judges size exactly as the UTF-8 JSON would measure, for any JSON value and limit', () => {
+    fc.assert(
+      fc.property(
+        fc.jsonValue({ maxDepth: 6 }),
+        fc.string({ unit: 'binary', maxLength: 40 }),
+        fc.integer({ min: 0, max: 4_000 }),
+        (value, text, max) => {
+          const withText = { value, text };
+          for (const v of [value, withText]) expect(jsonLargerThan(v, max, 50)).toBe(exactlyLarger(v, max));
+        },
+      ),
+      { numRuns: 2_000 },
+    );
+  });
+
+  it('measures right at the limit, escapes and multi-byte text included', () => {
+    const at = (s: string) => ({ s });
+    const size = (v: unknown) => Buffer.byteLength(JSON.stringify(v));
+    for (const s of [
+      'x'.repeat(5_000),
+      '"\\'.repeat(2_000),
+      '日本'.repeat(1_500),
+      '\u0001'.repeat(900),
+      '😀'.repeat(1_200),
+    ]) {
+      const v = at(s);
+      expect(jsonLargerThan(v, size(v), 50)).toBe(false);
+      expect(jsonLargerThan(v, size(v) - 1, 50)).toBe(true);
+    }
+    // What JSON.stringify changes (toJSON) is measured as it writes it.
+    const d = { when: new Date(0) };
+    expect(jsonLargerThan(d, size(d), 50)).toBe(false);
+    expect(jsonLargerThan(d, size(d) - 1, 50)).toBe(true);
+  });
+
+  it('counts depth as before: a value is level 1, and the walk stops one level past the limit', () => {
+    let deep: unknown = 1;
+    for (let i = 0; i < 12; i++) deep = { a: deep };
+    expect(jsonDepthExceeds(deep, 12)).toBe(false);
+    expect(jsonDepthExceeds({ b: deep }, 12)).toBe(true);
+    expect(jsonDepthExceeds([[[]]], 2)).toBe(true);
+    expect(jsonLargerThan({ b: deep }, 1e9, 12)).toBeNull();
   });
 });
 

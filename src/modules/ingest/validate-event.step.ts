@@ -38,7 +38,6 @@ export type ValidEvent = {
     sessionId: string | null;
     gpc: boolean;
   };
-  sizeBytes: number;
 };
 
 export type ValidateOptions = {
@@ -50,24 +49,71 @@ export type ValidateOptions = {
 };
 
 /**
- * Whether a JSON value nests deeper than `max`. Recursive, but the recursion stops one level past `max`, so
- * hostile nesting cannot exhaust the stack; no allocation per node (this runs for every ingested event).
+ * One walk over a message for two checks: whether it nests deeper than `max`, and an upper bound of its
+ * size as UTF-8 JSON (`sizeBound`). Recursive, but the recursion stops one level past `max`, so hostile
+ * nesting cannot exhaust the stack; no allocation per node (this runs for every ingested event). The bound
+ * spares the exact size, a JSON.stringify of every event, unless an event comes near the limit: a string
+ * costs at most 6 bytes per UTF-16 unit (`\uXXXX`) plus its quotes, a number at most 32, and a value
+ * JSON.stringify would turn into something else (`toJSON`, a BigInt) makes the bound unusable.
  */
-export function jsonDepthExceeds(value: unknown, max: number): boolean {
-  return deeperThan(value, 1, max);
-}
+let sizeBound = 0;
+let boundUsable = true;
 
-function deeperThan(v: unknown, depth: number, max: number): boolean {
-  if (typeof v !== 'object' || v === null) return false;
+function walk(v: unknown, depth: number, max: number): boolean {
+  switch (typeof v) {
+    case 'string':
+      sizeBound += 2 + 6 * v.length;
+      return false;
+    case 'number':
+      sizeBound += 32;
+      return false;
+    case 'boolean':
+      sizeBound += 5;
+      return false;
+    case 'object':
+      break;
+    default:
+      // undefined, functions, symbols (dropped or refused by JSON.stringify), BigInt (refused).
+      boundUsable = false;
+      return false;
+  }
+  if (v === null) {
+    sizeBound += 4;
+    return false;
+  }
   if (depth > max) return true;
+  if (typeof (v as { toJSON?: unknown }).toJSON === 'function') boundUsable = false;
+  sizeBound += 2;
   if (Array.isArray(v)) {
-    for (const child of v) if (deeperThan(child, depth + 1, max)) return true;
+    for (const child of v) {
+      sizeBound += 1;
+      if (walk(child, depth + 1, max)) return true;
+    }
     return false;
   }
   for (const key in v) {
-    if (Object.hasOwn(v, key) && deeperThan((v as Record<string, unknown>)[key], depth + 1, max)) return true;
+    if (!Object.hasOwn(v, key)) continue;
+    sizeBound += 4 + 6 * key.length;
+    if (walk((v as Record<string, unknown>)[key], depth + 1, max)) return true;
   }
   return false;
+}
+
+/** Whether a JSON value nests deeper than `max` (counting the value itself as level 1). */
+export function jsonDepthExceeds(value: unknown, max: number): boolean {
+  return walk(value, 1, max);
+}
+
+/**
+ * Whether the value, as UTF-8 JSON, is larger than `maxBytes`; null when it nests deeper than `maxDepth`
+ * (it is then not measured).
+ */
+export function jsonLargerThan(value: unknown, maxBytes: number, maxDepth: number): boolean | null {
+  sizeBound = 0;
+  boundUsable = true;
+  if (walk(value, 1, maxDepth)) return null;
+  if (boundUsable && sizeBound <= maxBytes) return false;
+  return Buffer.byteLength(JSON.stringify(value) ?? '') > maxBytes;
 }
 
 function parseTime(v: unknown): number | null {
@@ -121,11 +167,9 @@ function envelopeContext(raw: unknown): ContextShape {
 
 export function validateEvent(raw: unknown, options: ValidateOptions): StepResult<ValidEvent> {
   if (!isPlainObject(raw)) return quarantine('invalid_event', 'an event must be a JSON object');
-  if (jsonDepthExceeds(raw, MAX_DEPTH))
-    return quarantine('too_deep', `nesting deeper than ${MAX_DEPTH} levels`);
-  const sizeBytes = Buffer.byteLength(JSON.stringify(raw));
-  if (sizeBytes > MAX_EVENT_BYTES)
-    return quarantine('event_too_large', `larger than ${MAX_EVENT_BYTES} bytes`);
+  const tooLarge = jsonLargerThan(raw, MAX_EVENT_BYTES, MAX_DEPTH);
+  if (tooLarge === null) return quarantine('too_deep', `nesting deeper than ${MAX_DEPTH} levels`);
+  if (tooLarge) return quarantine('event_too_large', `larger than ${MAX_EVENT_BYTES} bytes`);
 
   const parsed = readMessage(raw);
   if (!parsed.ok)
@@ -192,6 +236,5 @@ export function validateEvent(raw: unknown, options: ValidateOptions): StepResul
       sessionId: ctx.sessionId ?? ctx.session_id ?? null,
       gpc: ctx.gpc === true,
     },
-    sizeBytes,
   });
 }
