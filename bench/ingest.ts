@@ -16,7 +16,7 @@ import path from 'node:path';
 import { createPseudonymizer } from '../src/kernel/crypto.ts';
 import { openDuckDbEventStore } from '../src/storage/index.ts';
 import type { EventRecord } from '../src/storage/ports.ts';
-import { percentile, printTable, recordResult } from './support.ts';
+import { percentile, printTable, recordResult, trackingMessage } from './support.ts';
 
 const args = process.argv.slice(2);
 const arg = (name: string, dflt: number) => {
@@ -35,46 +35,10 @@ const BATCH = 100;
 const root = path.resolve(import.meta.dirname, '..');
 const bin = path.join(root, 'bin/candor.js');
 
-const TYPES = ['Product Viewed', 'product_list_view', 'search', 'Product Added', 'page_leave'] as const;
 let seq = 0;
 const runId = Date.now().toString(36);
-
-/** One realistic Segment message; about 2% are invalid (unknown event name or a wrong type). */
-function message(i: number): Record<string, unknown> {
-  const n = seq++;
-  const subject = n % SUBJECTS;
-  const base = {
-    messageId: `${runId}-${n}`,
-    anonymousId: `dev-${subject}`,
-    timestamp: new Date().toISOString(),
-    context: {
-      page: { path: `/p/${n % 3000}`, referrer: 'https://www.google.com/' },
-      userAgent:
-        'Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148 Safari/604.1',
-      locale: 'id-ID',
-      ip: '192.0.2.10',
-    },
-  };
-  if (i % 50 === 49) return { ...base, type: 'track', event: 'Mystery Event', properties: {} };
-  if (i % 4 === 0) return { ...base, type: 'page', name: 'Product', properties: { path: `/p/${n % 3000}` } };
-  const event = TYPES[n % TYPES.length]!;
-  return {
-    ...base,
-    type: 'track',
-    event,
-    properties:
-      event === 'search'
-        ? { query: 'sepatu lari', results_count: 24 }
-        : event === 'page_leave'
-          ? { engaged_ms: 12_000, scroll_depth: 0.6 }
-          : {
-              product_id: `p${String(n % 3000).padStart(6, '0')}`,
-              price: 129_900,
-              currency: 'IDR',
-              quantity: 1,
-            },
-  };
-}
+/** One realistic Segment message (bench/support.ts); about 2% are invalid. */
+const message = (i: number) => trackingMessage(seq++, i, runId, SUBJECTS);
 
 const batchBody = () => JSON.stringify({ batch: Array.from({ length: BATCH }, (_, i) => message(i)) });
 

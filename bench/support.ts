@@ -49,3 +49,50 @@ export function printTable(rows: Record<string, string | number>[]): void {
   console.log(line(width.map((w) => '-'.repeat(w))));
   for (const r of rows) console.log(line(cols.map((c) => String(r[c]))));
 }
+
+const TRACKED = ['Product Viewed', 'product_list_view', 'search', 'Product Added', 'page_leave'] as const;
+
+/**
+ * The n-th message a shop's browsers send, as analytics.js would (the ingestion benches post and measure
+ * these): a page view every fourth, track calls of five kinds, and every fiftieth (`i % 50 === 49`, `i` its
+ * place in a batch of 100) an unknown event name, which ingestion quarantines.
+ */
+export function trackingMessage(
+  n: number,
+  i: number,
+  runId: string,
+  subjects: number,
+): Record<string, unknown> {
+  const subject = n % subjects;
+  const base = {
+    messageId: `${runId}-${n}`,
+    anonymousId: `dev-${subject}`,
+    timestamp: new Date().toISOString(),
+    context: {
+      page: { path: `/p/${n % 3000}`, referrer: 'https://www.google.com/' },
+      userAgent:
+        'Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148 Safari/604.1',
+      locale: 'id-ID',
+      ip: '192.0.2.10',
+    },
+  };
+  if (i % 50 === 49) return { ...base, type: 'track', event: 'Mystery Event', properties: {} };
+  if (i % 4 === 0) return { ...base, type: 'page', name: 'Product', properties: { path: `/p/${n % 3000}` } };
+  const event = TRACKED[n % TRACKED.length]!;
+  return {
+    ...base,
+    type: 'track',
+    event,
+    properties:
+      event === 'search'
+        ? { query: 'sepatu lari', results_count: 24 }
+        : event === 'page_leave'
+          ? { engaged_ms: 12_000, scroll_depth: 0.6 }
+          : {
+              product_id: `p${String(n % 3000).padStart(6, '0')}`,
+              price: 129_900,
+              currency: 'IDR',
+              quantity: 1,
+            },
+  };
+}
