@@ -29,6 +29,8 @@ export type ConsentModuleConfig = ConsentServiceConfig & {
  */
 export type ConsentReader = {
   stateAt: (subjectIds: readonly string[], purpose: Purpose, ts: number) => Promise<PurposeState>;
+  /** The same answer when it is at hand without a read (a cached ledger), else undefined. */
+  cachedStateAt: (subjectIds: readonly string[], purpose: Purpose, ts: number) => PurposeState | undefined;
   /**
    * Makes every decision any process has already recorded visible to the next `stateAt` calls (one round
    * trip when several processes share the store, nothing otherwise). Ingestion calls it once per request.
@@ -55,6 +57,7 @@ export function createConsentModule(
     service,
     reader: {
       stateAt: (subjectIds, purpose, ts) => service.stateAt(subjectIds, purpose, ts),
+      cachedStateAt: (subjectIds, purpose, ts) => service.cachedStateAt(subjectIds, purpose, ts),
       signalGpc: (subjectIds, options) => service.signalGpc(subjectIds, options),
       sync: () => service.sync(),
     },

@@ -390,15 +390,22 @@ export function createConsentService(deps: ConsentDeps, config: ConsentServiceCo
 
     /** Consent for `purpose` at time `ts` across linked subjects: the latest decision at or before `ts`. */
     async stateAt(subjectIds: readonly string[], purpose: Purpose, ts: number): Promise<PurposeState> {
-      // Hot path of ingestion (every event of an anonymous shopper): one cached subject needs no merge.
+      return (
+        service.cachedStateAt(subjectIds, purpose, ts) ?? stateAt(await ledgerOf(subjectIds), purpose, ts)
+      );
+    },
+
+    /**
+     * `stateAt` when one subject's ledger is cached and the cache is trusted (undefined otherwise): the hot
+     * path of ingestion, every event of an anonymous shopper, answered without a promise per event.
+     */
+    cachedStateAt(subjectIds: readonly string[], purpose: Purpose, ts: number): PurposeState | undefined {
       const only = subjectIds.length === 1 ? subjectIds[0]! : undefined;
       const cached = only === undefined || !trusted ? undefined : cache.get(only);
-      if (cached !== undefined) {
-        cache.delete(only!);
-        cache.set(only!, cached);
-        return stateAt(cached, purpose, ts);
-      }
-      return stateAt(await ledgerOf(subjectIds), purpose, ts);
+      if (cached === undefined) return undefined;
+      cache.delete(only!);
+      cache.set(only!, cached);
+      return stateAt(cached, purpose, ts);
     },
 
     async history(subjectIds: readonly string[]): Promise<ConsentHistory> {

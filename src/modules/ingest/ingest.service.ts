@@ -39,6 +39,12 @@ export type IngestConsent = {
     purpose: 'analytics',
     ts: number,
   ): Promise<{ granted: boolean; consentId: string | null }>;
+  /** `stateAt` when the answer is at hand without a read, else undefined (most events of a busy shop). */
+  cachedStateAt?(
+    subjectIds: readonly string[],
+    purpose: 'analytics',
+    ts: number,
+  ): { granted: boolean; consentId: string | null } | undefined;
   signalGpc(
     subjectIds: readonly string[],
     options: { channel: string | null; actor: string },
@@ -309,11 +315,12 @@ export function createIngestService(deps: IngestDeps, config: IngestConfig = {})
         }
       }
 
-      const consent = await deps.consent
-        .stateAt(subjectIds, gatePurpose(ev.type), ev.ts)
-        .catch((e: unknown) => {
+      const purpose = gatePurpose(ev.type);
+      const consent =
+        deps.consent.cachedStateAt?.(subjectIds, purpose, ev.ts) ??
+        (await deps.consent.stateAt(subjectIds, purpose, ev.ts).catch((e: unknown) => {
           throw asUnavailable(e);
-        });
+        }));
       const gated = consentGate(ev, consent);
       if (gated.kind !== 'ok') {
         note(gated);
