@@ -224,6 +224,16 @@ describe('issue 4: export and erasure by one-time code over e-mail', () => {
     const { requestId } = (await created.json()) as { requestId: string };
     const mail = (await mails(start + 1))[start]!;
     expect(mail.to).toBe(guest);
+    // Staff cannot resend to a guest (the shop keeps only the address's hash): told so, and the code the
+    // guest already has keeps working.
+    const resend = await shop.call('POST', `/v1/privacy/requests/${requestId}/resend-code`, {
+      auth: staffKey,
+    });
+    expect(resend.status).toBe(409);
+    const refused = (await resend.json()) as { error: { code: string; message: string } };
+    expect(refused.error.code).toBe('conflict');
+    expect(refused.error.message).toMatch(/no address for this shopper.*still works/);
+    expect(inbox.length).toBe(start + 1);
     const res = await verify(requestId, codeIn(mail)!);
     expect(res.status).toBe(200);
     const body = (await res.json()) as {

@@ -75,8 +75,8 @@ export function codeMessage(
 
 /**
  * A CodeSender over e-mail. Reading the address is a system read of personal data, audited under the
- * request id (never the subject). A subject with no stored address gets no message; the caller's answer
- * is the same either way.
+ * request id (never the subject). A subject with no stored address gets no message (false): the public
+ * answer is the same either way; a staff resend is told.
  */
 export function createEmailCodeSender(
   channel: CodeEmailChannel,
@@ -92,7 +92,7 @@ export function createEmailCodeSender(
       outcome: to ? 'success' : 'failure',
       details: { fields: 'email', reason: to ? 'verification_code' : 'no_email_stored' },
     });
-    if (!to) return;
+    if (!to) return false;
     const minutes = Math.max(1, Math.round((expiresAt - deps.now()) / 60_000));
     const message = codeMessage(locale, { code, minutes, shop: deps.shopName });
     await channel.send({
@@ -101,5 +101,6 @@ export function createEmailCodeSender(
       // Unique per code: a resend is a new message, a transport retry of the same one is not.
       messageId: `<${requestId}.${expiresAt}@${deps.messageHost ?? 'candor.invalid'}>`,
     });
+    return true;
   };
 }

@@ -519,7 +519,9 @@ export function mountPrivacyRoutes(router: Router, deps: PrivacyRouteDeps): void
         401: err('Not signed in'),
         403: err('Missing dsar:manage'),
         404: err('No such request'),
-        409: err('Needs no code'),
+        409: err(
+          'Needs no code, or no code can reach the shopper (names no one, or a guest with no address kept)',
+        ),
         503: err(`${NO_CHANNEL}, or the relay did not take the message`),
       },
     }),

@@ -67,7 +67,8 @@ export type CodeSender = (delivery: {
    * address's keyed hash for the subject (a guest checkout's order) and no address in the vault.
    */
   requestedAddress?: string;
-}) => Promise<void>;
+  /** false: no message could be addressed (no address on record for the subject); anything else: sent. */
+}) => Promise<boolean | void>;
 
 /** The answer when no channel can carry a code: says what the operator has to configure. */
 export function noCodeChannel(): AppError {
@@ -180,7 +181,7 @@ export function createPrivacyService(deps: PrivacyServiceDeps, config: PrivacySe
     requestedAddress?: string,
   ) => {
     if (!deps.sendCode) throw noCodeChannel();
-    await deps.sendCode({
+    return deps.sendCode({
       requestId: request.id,
       subject,
       code,
@@ -203,7 +204,8 @@ export function createPrivacyService(deps: PrivacyServiceDeps, config: PrivacySe
    */
   const deliverInBackground = (...args: Parameters<typeof deliver>) => {
     const [request] = args;
-    const p = deliver(...args)
+    const p: Promise<void> = deliver(...args)
+      .then(() => undefined)
       .catch(async (e: unknown) => {
         const reason = failureText(e);
         deps.logger.warn({ requestId: request.id, reason }, 'verification code not delivered');
@@ -380,14 +382,53 @@ export function createPrivacyService(deps: PrivacyServiceDeps, config: PrivacySe
         throw new AppError('conflict', `Request ${requestId} is ${request.status}; it needs no code.`);
       if (!deps.sendCode) throw noCodeChannel();
       const subject = await dsar.subjectOf(requestId);
-      // A new code also for a request that names no one, so the old one stops working in both cases.
+      const namesNoOne = !subject || subject.subjectIds.length === 0;
+      // Staff may know what the public may not: that no code can reach anyone, rather than a "sent".
+      if (namesNoOne && actor.kind === 'staff') {
+        await audit(actor, 'privacy.code_resent', requestId, 'failure');
+        throw new AppError(
+          'conflict',
+          `Request ${requestId} names no one this shop knows (no shopper has the address it gave), so no code can be sent. Reject it from the privacy queue, or ask the requester to check the address.`,
+        );
+      }
+      // What a staff resend that reaches no one puts back, so the code the shopper already has keeps working.
+      const previous =
+        actor.kind === 'staff'
+          ? await db
+              .selectFrom('dsar_verifications')
+              .selectAll()
+              .where('request_id', '=', requestId)
+              .executeTakeFirst()
+          : undefined;
+      // A new code also for a request that names no one, so the old one stops working in both cases and a
+      // public resend answers the same either way.
       const { code, expiresAt } = await storeCode(requestId);
-      if (subject && subject.subjectIds.length > 0) {
+      if (subject && !namesNoOne) {
+        let sent: boolean | void;
         try {
-          await deliver(request, subject, code, expiresAt);
+          sent = await deliver(request, subject, code, expiresAt);
         } catch (e) {
           await audit(actor, 'privacy.code_resent', requestId, 'failure');
           throw new AppError('unavailable', `The code could not be sent: ${failureText(e)}`, { cause: e });
+        }
+        // A guest checkout's address is known only from the request itself, which is not kept: the shopper's
+        // own request reached it, a staff resend cannot.
+        if (sent === false && actor.kind === 'staff') {
+          if (previous) {
+            const { request_id: _id, ...values } = previous;
+            await db
+              .updateTable('dsar_verifications')
+              .set(values)
+              .where('request_id', '=', requestId)
+              .execute();
+          } else {
+            await db.deleteFrom('dsar_verifications').where('request_id', '=', requestId).execute();
+          }
+          await audit(actor, 'privacy.code_resent', requestId, 'failure');
+          throw new AppError(
+            'conflict',
+            `No code was sent for request ${requestId}: the shop holds no address for this shopper (a guest checkout is known only by the address the request was made with, which is not kept). The code sent before still works; ask the requester to use it, or to make the request again.`,
+          );
         }
       }
       await audit(actor, 'privacy.code_resent', requestId, 'success');

@@ -208,6 +208,23 @@ describe('identity verification by one-time code', () => {
     await expect(s.verify(requestId, '999999')).rejects.toSatisfy((e) => hasCode(e, 'rate_limited'));
   });
 
+  it('tells staff that a request naming no one cannot get a code, and tells the public nothing', async () => {
+    const s = await service();
+    const { requestId } = await s.requestByEmail({
+      email: 'stranger@example.test',
+      kind: 'export',
+      jurisdiction: 'gdpr',
+      actor: { kind: 'anonymous' },
+    });
+    await s.settle();
+    await expect(s.resendCode(requestId, { kind: 'staff', staffId: 'staff_1' })).rejects.toSatisfy(
+      (e) => hasCode(e, 'conflict') && /names no one/.test((e as Error).message),
+    );
+    // A public resend answers as it would for anyone.
+    await expect(s.resendCode(requestId, { kind: 'anonymous' })).resolves.toBeUndefined();
+    expect(codes).toEqual([]);
+  });
+
   it('refuses an expired code, and a new code works', async () => {
     const s = await service();
     const { requestId } = await s.requestByEmail({
