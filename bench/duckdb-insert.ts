@@ -20,15 +20,10 @@ import {
 import { rowsJson, SELECT_JSON_ROWS } from '../src/storage/adapters/duckdb/event-rows.ts';
 import { EVENT_COLUMNS } from '../src/storage/event-columns.ts';
 import type { EventRecord } from '../src/storage/ports.ts';
-import { median, printTable, recordResult } from './support.ts';
+import { median, numberArg, printTable, recordResult } from './support.ts';
 
-const args = process.argv.slice(2);
-const arg = (name: string, dflt: number) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 && args[i + 1] ? Number(args[i + 1]) : dflt;
-};
-const ROWS = arg('rows', 200_000);
-const RUNS = arg('runs', 5);
+const ROWS = numberArg('rows', 200_000);
+const RUNS = numberArg('runs', 5);
 // The event store's statement size (ROWS_PER_STATEMENT) and the journal's record size (one request).
 const PER_STATEMENT = 10_000;
 const PER_RECORD = 100;

@@ -18,15 +18,10 @@ import { scrubEvent } from '../src/modules/ingest/scrub-event.step.ts';
 import { validateEvent } from '../src/modules/ingest/validate-event.step.ts';
 import { rowsJson } from '../src/storage/adapters/duckdb/event-rows.ts';
 import type { EventRecord } from '../src/storage/ports.ts';
-import { median, printTable, recordResult, trackingMessage } from './support.ts';
+import { median, numberArg, printTable, recordResult, trackingMessage } from './support.ts';
 
-const args = process.argv.slice(2);
-const arg = (name: string, dflt: number) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 && args[i + 1] ? Number(args[i + 1]) : dflt;
-};
-const EVENTS = arg('events', 100_000);
-const RUNS = arg('runs', 7);
+const EVENTS = numberArg('events', 100_000);
+const RUNS = numberArg('runs', 7);
 const BATCH = 100;
 const SOURCE = 'src_bench';
 

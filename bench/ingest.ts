@@ -18,22 +18,18 @@ import path from 'node:path';
 import { createPseudonymizer } from '../src/kernel/crypto.ts';
 import { openDuckDbEventStore } from '../src/storage/index.ts';
 import type { EventRecord } from '../src/storage/ports.ts';
-import { percentile, printTable, recordResult, trackingMessage } from './support.ts';
+import { numberArg, percentile, printTable, recordResult, trackingMessage } from './support.ts';
 
 const args = process.argv.slice(2);
-const arg = (name: string, dflt: number) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 && args[i + 1] ? Number(args[i + 1]) : dflt;
-};
 const profileIdx = args.indexOf('--profile');
 const PROFILE_DIR = profileIdx >= 0 && args[profileIdx + 1] ? path.resolve(args[profileIdx + 1]!) : null;
-const SECONDS = arg('seconds', 30);
-const HALF_SECONDS = arg('half-seconds', 15);
-const PACED_RATE = arg('paced-rate', 0);
+const SECONDS = numberArg('seconds', 30);
+const HALF_SECONDS = numberArg('half-seconds', 15);
+const PACED_RATE = numberArg('paced-rate', 0);
 // A shop's server hears from many browsers at once. With 16 requests in flight a group commit could never
 // hold more than 1,600 events, a third of the 5,000-event groups the raw append is measured with.
-const CONCURRENCY = arg('concurrency', 64);
-const SUBJECTS = arg('subjects', 1000);
+const CONCURRENCY = numberArg('concurrency', 64);
+const SUBJECTS = numberArg('subjects', 1000);
 const BATCH = 100;
 const root = path.resolve(import.meta.dirname, '..');
 const bin = path.join(root, 'bin/candor.js');

@@ -3,6 +3,13 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
+/** `--name N` from the command line as a number, or `dflt`. */
+export function numberArg(name: string, dflt: number): number {
+  const args = process.argv.slice(2);
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 && args[i + 1] ? Number(args[i + 1]) : dflt;
+}
+
 export function machine() {
   return {
     node: process.version,

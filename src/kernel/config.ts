@@ -96,23 +96,14 @@ export const ConfigSchema = z.object({
    * limits and abuse alerts apply per shopper and per staff member rather than to the proxy. Empty: the
    * header is ignored (anyone can send it).
    */
-  trustedProxies: z.preprocess(
-    (v) =>
-      typeof v === 'string'
-        ? v
-            .split(',')
-            .map((s) => s.trim())
-            .filter(Boolean)
-        : v,
-    z
-      .array(
-        z.string().superRefine((entry, ctx) => {
-          const problem = trustedProxyProblem(entry);
-          if (problem !== null) ctx.addIssue({ code: 'custom', message: problem });
-        }),
-      )
-      .default([]),
-  ),
+  trustedProxies: z
+    .array(
+      z.string().superRefine((entry, ctx) => {
+        const problem = trustedProxyProblem(entry);
+        if (problem !== null) ctx.addIssue({ code: 'custom', message: problem });
+      }),
+    )
+    .default([]),
   /** How long shutdown waits for in-flight requests, in ms. */
   shutdownGraceMs: z.coerce.number().int().nonnegative().default(10_000),
   tls: z.object({ certFile: z.string(), keyFile: z.string() }).optional(),
@@ -163,6 +154,13 @@ export type RuntimeConfig = Omit<Config, 'secrets'> & { secrets: ResolvedSecrets
 
 type Env = Record<string, string | undefined>;
 
+/** A comma-separated variable as a list (blanks dropped). */
+const listOf = (v: string): string[] =>
+  v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+
 /** Maps CANDOR_* variables onto the schema's shape (strings; zod coerces). */
 function fromEnv(env: Env): Record<string, unknown> {
   const out: Record<string, unknown> = {};
@@ -182,7 +180,7 @@ function fromEnv(env: Env): Record<string, unknown> {
   set('logLevel', env.CANDOR_LOG_LEVEL);
   set('bodyLimitBytes', env.CANDOR_BODY_LIMIT_BYTES);
   set('backgroundThreadNice', env.CANDOR_BACKGROUND_THREAD_NICE);
-  set('trustedProxies', env.CANDOR_TRUSTED_PROXIES);
+  if (env.CANDOR_TRUSTED_PROXIES) out.trustedProxies = listOf(env.CANDOR_TRUSTED_PROXIES);
   set('publicUrl', env.CANDOR_PUBLIC_URL);
   set('smtpUrl', env.CANDOR_SMTP_URL);
   set('smtpFrom', env.CANDOR_SMTP_FROM);
@@ -197,13 +195,7 @@ function fromEnv(env: Env): Record<string, unknown> {
   for (const [name, variable] of Object.entries(SECRET_ENV)) {
     const v = env[variable];
     if (v === undefined || v === '') continue;
-    secrets[name] =
-      name === 'previousKeks'
-        ? v
-            .split(',')
-            .map((s) => s.trim())
-            .filter(Boolean)
-        : v;
+    secrets[name] = name === 'previousKeks' ? listOf(v) : v;
   }
   if (Object.keys(secrets).length > 0) out.secrets = secrets;
   return out;

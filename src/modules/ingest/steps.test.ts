@@ -7,7 +7,7 @@ import { eventTypeOf, SEGMENT_EVENT_NAMES } from './event-types.ts';
 import { minimiseEvent } from './minimise-event.step.ts';
 import { extractIdentifiers, pseudonymiseEvent } from './pseudonymise-event.step.ts';
 import { luhnValid, scrubIdentifierLike, scrubText } from './scrub-event.step.ts';
-import { jsonDepthExceeds, jsonLargerThan, MAX_EVENT_BYTES, validateEvent } from './validate-event.step.ts';
+import { jsonLargerThan, MAX_EVENT_BYTES, validateEvent } from './validate-event.step.ts';
 
 const now = Date.parse('2025-03-01T12:00:00Z');
 const pseudonymize = createPseudonymizer(Buffer.alloc(32, 7).toString('base64'));
@@ -100,10 +100,11 @@ describe('event size and depth', () => {
   it('counts depth as before: a value is level 1, and the walk stops one level past the limit', () => {
     let deep: unknown = 1;
     for (let i = 0; i < 12; i++) deep = { a: deep };
-    expect(jsonDepthExceeds(deep, 12)).toBe(false);
-    expect(jsonDepthExceeds({ b: deep }, 12)).toBe(true);
-    expect(jsonDepthExceeds([[[]]], 2)).toBe(true);
+    expect(jsonLargerThan(deep, 1e9, 12)).toBe(false);
     expect(jsonLargerThan({ b: deep }, 1e9, 12)).toBeNull();
+    expect(jsonLargerThan([[[]]], 1e9, 2)).toBeNull();
+    // Too deep is judged before size: a deep value over the limit is still "too deep".
+    expect(jsonLargerThan({ b: deep, pad: 'x'.repeat(100) }, 10, 12)).toBeNull();
   });
 });
 

@@ -99,14 +99,9 @@ function walk(v: unknown, depth: number, max: number): boolean {
   return false;
 }
 
-/** Whether a JSON value nests deeper than `max` (counting the value itself as level 1). */
-export function jsonDepthExceeds(value: unknown, max: number): boolean {
-  return walk(value, 1, max);
-}
-
 /**
  * Whether the value, as UTF-8 JSON, is larger than `maxBytes`; null when it nests deeper than `maxDepth`
- * (it is then not measured).
+ * (counting the value itself as level 1; it is then not measured).
  */
 export function jsonLargerThan(value: unknown, maxBytes: number, maxDepth: number): boolean | null {
   sizeBound = 0;
