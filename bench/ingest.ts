@@ -92,6 +92,26 @@ const cpuOf = (pid: number) => {
   return { all: ticks(`/proc/${pid}/stat`), main: ticks(`/proc/${pid}/task/${pid}/stat`) };
 };
 
+/** The server's runtime series (/metrics): event-loop delay since the previous scrape, GC pauses so far. */
+type Runtime = { loopP99Ms: number; loopMaxMs: number; gcMs: number; gcPauses: number; gcOver10Ms: number };
+
+async function runtimeOf(url: string): Promise<Runtime> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const lines = text.split('\n');
+  const sum = (prefix: string, suffix = '') =>
+    lines
+      .filter((l) => l.startsWith(prefix) && l.split(' ')[0]!.endsWith(suffix))
+      .reduce((n, l) => n + Number(l.split(' ').at(-1)), 0);
+  return {
+    loopP99Ms: sum('nodejs_eventloop_delay_p99_seconds ') * 1000,
+    loopMaxMs: sum('nodejs_eventloop_delay_max_seconds ') * 1000,
+    gcMs: sum('nodejs_gc_duration_seconds_sum') * 1000,
+    gcPauses: sum('nodejs_gc_duration_seconds_count'),
+    gcOver10Ms:
+      sum('nodejs_gc_duration_seconds_count') - sum('nodejs_gc_duration_seconds_bucket', 'le="0.01"}'),
+  };
+}
+
 type Phase = {
   seconds: number;
   requests: number;
@@ -103,6 +123,8 @@ type Phase = {
   latencies: number[];
   /** Server CPU seconds in this phase (all threads / main thread) and the load generator's own. */
   cpu: { all: number; main: number; client: number };
+  /** The event loop's delay over the phase, and the GC pauses in it (their total, count, count over 10 ms). */
+  runtime: Runtime;
 };
 
 async function load(
@@ -122,7 +144,10 @@ async function load(
     errors: 0,
     latencies: [],
     cpu: { all: 0, main: 0, client: 0 },
+    runtime: { loopP99Ms: 0, loopMaxMs: 0, gcMs: 0, gcPauses: 0, gcOver10Ms: 0 },
   };
+  // This scrape starts the event-loop delay's interval; the one after the phase reads it.
+  const runtime0 = await runtimeOf(url);
   const cpu0 = cpuOf(pid);
   const client0 = process.cpuUsage();
   const end = performance.now() + seconds * 1000;
@@ -162,6 +187,14 @@ async function load(
   phase.seconds = (performance.now() - t0) / 1000;
   const cpu1 = cpuOf(pid);
   const client = process.cpuUsage(client0);
+  const runtime1 = await runtimeOf(url);
+  phase.runtime = {
+    loopP99Ms: runtime1.loopP99Ms,
+    loopMaxMs: runtime1.loopMaxMs,
+    gcMs: runtime1.gcMs - runtime0.gcMs,
+    gcPauses: runtime1.gcPauses - runtime0.gcPauses,
+    gcOver10Ms: runtime1.gcOver10Ms - runtime0.gcOver10Ms,
+  };
   phase.cpu = {
     all: cpu1.all - cpu0.all,
     main: cpu1.main - cpu0.main,
@@ -279,6 +312,10 @@ try {
     'server CPU ms/1k': ((p.cpu.all * 1e6) / p.posted).toFixed(1),
     'main thread ms/1k': ((p.cpu.main * 1e6) / p.posted).toFixed(1),
     'client CPU ms/1k': ((p.cpu.client * 1e6) / p.posted).toFixed(1),
+    // What held the thread that answers: the event loop's delay (it includes the 10 ms sampling interval)
+    // and the collector's pauses (their share of the phase, and how many were longer than 10 ms).
+    'loop delay p99/max ms': `${p.runtime.loopP99Ms.toFixed(0)} / ${p.runtime.loopMaxMs.toFixed(0)}`,
+    'GC % / >10 ms': `${((100 * p.runtime.gcMs) / (p.seconds * 1000)).toFixed(1)} / ${p.runtime.gcOver10Ms}`,
   });
   const pacedName = PACED_RATE > 0 ? `paced ${PACED_RATE} req/s` : 'half rate';
   const rows = [row('max rate', max), row(pacedName, half)];

@@ -17,6 +17,7 @@ import { createApp } from './app.ts';
 import type { ModuleContext } from './context.ts';
 import { createDenyAllGuards } from './guards.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
+import { watchRuntime } from './runtime-metrics.ts';
 import { createModules } from './modules.ts';
 import { planRole } from './roles.ts';
 import { mountWeb } from './web.ts';
@@ -101,6 +102,8 @@ export async function createCandor(config: RuntimeConfig, options: CandorOptions
   );
 
   const opened = await openStores(config, { clock, ...options.storeOptions });
+  // Event-loop delay and GC pauses, from here until close.
+  const runtime = watchRuntime(metrics);
   // Modules see instrumented stores, so every storage call shows up in /metrics with its latency.
   const stores: Stores = {
     state: metrics.instrument('state', opened.state),
@@ -127,6 +130,7 @@ export async function createCandor(config: RuntimeConfig, options: CandorOptions
           logger.error({ err, module: m.name }, 'module did not stop cleanly');
         }
       }
+      runtime.stop();
       await opened.close();
     })());
 

@@ -8,6 +8,9 @@ type Labels = Record<string, string>;
 
 const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] as const;
 
+/** Pauses of the JavaScript thread (garbage collection) are mostly shorter than the shortest request. */
+export const PAUSE_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1] as const;
+
 type Histogram = { buckets: number[]; sum: number; count: number };
 
 function labelKey(labels: Labels): string {
@@ -30,15 +33,23 @@ export type Metrics = {
   observeStore(store: string, operation: string, seconds: number, failed: boolean): void;
   /** Wraps every async function of `target` so each call is timed as a store operation. */
   instrument<T extends object>(store: string, target: T): T;
+  /** Records one value in a histogram family; `buckets` (upper bounds, ascending) are fixed by its first value. */
+  observe(name: string, help: string, labels: Labels, value: number, buckets?: readonly number[]): void;
   /** Registers a gauge evaluated at scrape time. */
   gauge(name: string, help: string, read: () => number): void;
+  /** Runs before each scrape's gauges are read (to take one consistent snapshot for several gauges). */
+  beforeRender(fn: () => void): void;
   render(): string;
 };
 
 export function createMetrics(): Metrics {
   const counters = new Map<string, { help: string; values: Map<string, number> }>();
-  const histograms = new Map<string, { help: string; values: Map<string, Histogram> }>();
+  const histograms = new Map<
+    string,
+    { help: string; bounds: readonly number[]; values: Map<string, Histogram> }
+  >();
   const gauges = new Map<string, { help: string; read: () => number }>();
+  const renderHooks: (() => void)[] = [];
 
   const inc = (name: string, help: string, labels: Labels, by = 1) => {
     let c = counters.get(name);
@@ -46,13 +57,19 @@ export function createMetrics(): Metrics {
     const key = labelKey(labels);
     c.values.set(key, (c.values.get(key) ?? 0) + by);
   };
-  const observe = (name: string, help: string, labels: Labels, value: number) => {
+  const observe = (
+    name: string,
+    help: string,
+    labels: Labels,
+    value: number,
+    buckets: readonly number[] = DURATION_BUCKETS,
+  ) => {
     let h = histograms.get(name);
-    if (!h) histograms.set(name, (h = { help, values: new Map() }));
+    if (!h) histograms.set(name, (h = { help, bounds: buckets, values: new Map() }));
     const key = labelKey(labels);
     let v = h.values.get(key);
-    if (!v) h.values.set(key, (v = { buckets: DURATION_BUCKETS.map(() => 0), sum: 0, count: 0 }));
-    DURATION_BUCKETS.forEach((le, i) => {
+    if (!v) h.values.set(key, (v = { buckets: h.bounds.map(() => 0), sum: 0, count: 0 }));
+    h.bounds.forEach((le, i) => {
       if (value <= le) v.buckets[i] = (v.buckets[i] ?? 0) + 1;
     });
     v.sum += value;
@@ -102,10 +119,15 @@ export function createMetrics(): Metrics {
         },
       });
     },
+    observe,
     gauge(name, help, read) {
       gauges.set(name, { help, read });
     },
+    beforeRender(fn) {
+      renderHooks.push(fn);
+    },
     render() {
+      for (const hook of renderHooks) hook();
       const lines: string[] = [];
       const withLabels = (name: string, key: string, extra = '') => {
         const all = [key, extra].filter(Boolean).join(',');
@@ -118,7 +140,7 @@ export function createMetrics(): Metrics {
       for (const [name, h] of histograms) {
         lines.push(`# HELP ${name} ${h.help}`, `# TYPE ${name} histogram`);
         for (const [key, v] of h.values) {
-          DURATION_BUCKETS.forEach((le, i) => {
+          h.bounds.forEach((le, i) => {
             lines.push(`${withLabels(`${name}_bucket`, key, `le="${le}"`)} ${v.buckets[i] ?? 0}`);
           });
           lines.push(`${withLabels(`${name}_bucket`, key, 'le="+Inf"')} ${v.count}`);
