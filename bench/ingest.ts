@@ -1,7 +1,9 @@
 // `npm run bench -- ingest [--seconds 30] [--half-seconds 15] [--concurrency 64] [--subjects 1000]
-//   [--profile DIR] [--paced-rate REQ_PER_S]` (--profile: the server writes a V8 CPU profile into DIR when it
-//   stops; --paced-rate: the second phase runs at this many requests/s instead of half the measured maximum,
-//   to compare acknowledgement latency of two versions at the same load; the half-rate target is then not judged)
+//   [--profile DIR] [--paced-rate REQ_PER_S] [--gc-trace]` (--profile: the server writes a V8 CPU profile into
+//   DIR when it stops; --paced-rate: the second phase runs at this many requests/s instead of half the measured
+//   maximum, to compare acknowledgement latency of two versions at the same load; the half-rate target is then
+//   not judged; --gc-trace: the server traces every collection, and each phase reports its young-generation
+//   collections' mean pause and the bytes they promoted into the old generation)
 // Ingestion throughput through the whole HTTP stack: a real `candor serve` process on a temp data dir
 // (embedded default: SQLite + DuckDB), a load generator on loopback posting /v1/batch requests of 100
 // realistic events (80% of subjects with analytics consent, ~2% invalid events) with concurrency, first
@@ -26,6 +28,7 @@ const PROFILE_DIR = profileIdx >= 0 && args[profileIdx + 1] ? path.resolve(args[
 const SECONDS = numberArg('seconds', 30);
 const HALF_SECONDS = numberArg('half-seconds', 15);
 const PACED_RATE = numberArg('paced-rate', 0);
+const GC_TRACE = args.includes('--gc-trace');
 // A shop's server hears from many browsers at once. With 16 requests in flight a group commit could never
 // hold more than 1,600 events, a third of the 5,000-event groups the raw append is measured with.
 const CONCURRENCY = numberArg('concurrency', 64);
@@ -51,7 +54,10 @@ function cli(dataDir: string, ...rest: string[]): string {
 }
 
 async function startServer(dataDir: string): Promise<{ proc: ChildProcess; url: string }> {
-  const nodeArgs = PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : [];
+  const nodeArgs = [
+    ...(PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : []),
+    ...(GC_TRACE ? ['--trace-gc-nvp'] : []),
+  ];
   const proc = spawn(
     process.execPath,
     [...nodeArgs, bin, '--data-dir', dataDir, '--json', 'serve', '--port', '0'],
@@ -62,10 +68,15 @@ async function startServer(dataDir: string): Promise<{ proc: ChildProcess; url: 
   );
   const url = await new Promise<string>((resolve, reject) => {
     let out = '';
+    let line = '';
     proc.stdout.on('data', (d: Buffer) => {
-      out += d.toString();
+      if (out.length < 100_000) out += d.toString();
       const m = /"url":"([^"]+)"/.exec(out);
       if (m) resolve(m[1]!);
+      if (!GC_TRACE) return;
+      const lines = (line + d.toString()).split('\n');
+      line = lines.pop()!;
+      for (const l of lines) noteCollection(l);
     });
     proc.once('exit', (code) => reject(new Error(`server exited with ${code}`)));
   });
@@ -112,6 +123,17 @@ async function runtimeOf(url: string): Promise<Runtime> {
   };
 }
 
+/** Young-generation collections (V8's --trace-gc-nvp lines) in the running phase: count, pause, promoted bytes. */
+type Scavenges = { count: number; pauseMs: number; promotedBytes: number };
+let collecting: Scavenges | null = null;
+function noteCollection(line: string): void {
+  if (collecting === null || !line.includes(' gc=s ')) return;
+  const field = (k: string) => Number(new RegExp(`\\b${k}=([\\d.]+)`).exec(line)?.[1] ?? 0);
+  collecting.count++;
+  collecting.pauseMs += field('pause');
+  collecting.promotedBytes += field('promoted');
+}
+
 type Phase = {
   seconds: number;
   requests: number;
@@ -125,6 +147,8 @@ type Phase = {
   cpu: { all: number; main: number; client: number };
   /** The event loop's delay over the phase, and the GC pauses in it (their total, count, count over 10 ms). */
   runtime: Runtime;
+  /** With --gc-trace: the phase's young-generation collections. */
+  scavenges: Scavenges;
 };
 
 async function load(
@@ -145,7 +169,9 @@ async function load(
     latencies: [],
     cpu: { all: 0, main: 0, client: 0 },
     runtime: { loopP99Ms: 0, loopMaxMs: 0, gcMs: 0, gcPauses: 0, gcOver10Ms: 0 },
+    scavenges: { count: 0, pauseMs: 0, promotedBytes: 0 },
   };
+  collecting = phase.scavenges;
   // This scrape starts the event-loop delay's interval; the one after the phase reads it.
   const runtime0 = await runtimeOf(url);
   const cpu0 = cpuOf(pid);
@@ -187,6 +213,7 @@ async function load(
   phase.seconds = (performance.now() - t0) / 1000;
   const cpu1 = cpuOf(pid);
   const client = process.cpuUsage(client0);
+  collecting = null;
   const runtime1 = await runtimeOf(url);
   phase.runtime = {
     loopP99Ms: runtime1.loopP99Ms,
@@ -316,6 +343,11 @@ try {
     // and the collector's pauses (their share of the phase, and how many were longer than 10 ms).
     'loop delay p99/max ms': `${p.runtime.loopP99Ms.toFixed(0)} / ${p.runtime.loopMaxMs.toFixed(0)}`,
     'GC % / >10 ms': `${((100 * p.runtime.gcMs) / (p.seconds * 1000)).toFixed(1)} / ${p.runtime.gcOver10Ms}`,
+    ...(GC_TRACE
+      ? {
+          'young GC mean ms / promoted MB/s': `${(p.scavenges.pauseMs / Math.max(1, p.scavenges.count)).toFixed(1)} / ${(p.scavenges.promotedBytes / 1e6 / p.seconds).toFixed(1)}`,
+        }
+      : {}),
   });
   const pacedName = PACED_RATE > 0 ? `paced ${PACED_RATE} req/s` : 'half rate';
   const rows = [row('max rate', max), row(pacedName, half)];

@@ -9,7 +9,7 @@ import type { Context } from 'hono';
 import { cors } from 'hono/cors';
 import { AppError } from '../../kernel/errors.ts';
 import type { AppEnv, Guards, Router } from '../../kernel/http.ts';
-import type { IngestService } from './ingest.service.ts';
+import type { IngestRequest, IngestService } from './ingest.service.ts';
 import { badWriteKey, missingWriteKey, readTrackingBody, writeKeyOf } from '../../kernel/tracking-body.ts';
 
 export const MAX_BATCH_EVENTS = 500;
@@ -187,6 +187,27 @@ function summarise(reasons: Record<string, number>): string {
     .join(', ');
 }
 
+/** Reads, authenticates and unpacks one tracking request. */
+async function trackingRequest(
+  c: Context<AppEnv>,
+  kind: Kind,
+  service: IngestService,
+): Promise<IngestRequest> {
+  const body = await readTrackingBody(c, MAX_BATCH_BYTES);
+  const key = writeKeyOf(c, body);
+  if (key === null) throw missingWriteKey();
+  const source = await service.authenticateWriteKey(key);
+  if (source === null) throw badWriteKey();
+  c.set('principal', { kind: 'source', sourceId: source.sourceId });
+  return {
+    sourceId: source.sourceId,
+    messages: messagesOf(kind, body),
+    sentAt: kind === 'batch' && Object.hasOwn(body, 'sentAt') ? body.sentAt : undefined,
+    context: kind === 'batch' && Object.hasOwn(body, 'context') ? body.context : undefined,
+    gpc: c.req.header('sec-gpc')?.trim() === '1',
+  };
+}
+
 export function ingestRoutes(router: Router, service: IngestService, guards: Guards): void {
   const corsMiddleware = cors({
     origin: '*',
@@ -201,20 +222,9 @@ export function ingestRoutes(router: Router, service: IngestService, guards: Gua
     router.use(r.path, corsMiddleware);
     router.options(r.path, (c) => c.body(null, 204));
     router.post(r.path, async (c: Context<AppEnv>) => {
-      const body = await readTrackingBody(c, MAX_BATCH_BYTES);
-      const key = writeKeyOf(c, body);
-      if (key === null) throw missingWriteKey();
-      const source = await service.authenticateWriteKey(key);
-      if (source === null) throw badWriteKey();
-      c.set('principal', { kind: 'source', sourceId: source.sourceId });
-      const messages = messagesOf(r.kind, body);
-      const outcome = await service.ingest({
-        sourceId: source.sourceId,
-        messages,
-        sentAt: r.kind === 'batch' && Object.hasOwn(body, 'sentAt') ? body.sentAt : undefined,
-        context: r.kind === 'batch' && Object.hasOwn(body, 'context') ? body.context : undefined,
-        gpc: c.req.header('sec-gpc')?.trim() === '1',
-      });
+      // The parsed body lives only in trackingRequest and ingest's pipeline, not in this frame, which
+      // waits for the group commit (see IngestService.ingest).
+      const outcome = await service.ingest(await trackingRequest(c, r.kind, service));
       if (outcome.accepted === 0 && outcome.dropped === 0 && outcome.quarantined > 0) {
         throw new AppError(
           'invalid_request',

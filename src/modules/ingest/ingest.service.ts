@@ -250,7 +250,34 @@ export function createIngestService(deps: IngestDeps, config: IngestConfig = {})
   });
   let consumer: { stop(): Promise<void> } | undefined;
 
-  async function ingest(request: IngestRequest): Promise<IngestOutcome> {
+  /** What a request's messages became: its events and diagnostics, the state writes they need, its counts. */
+  type Prepared = {
+    unit: { events: EventRecord[]; quarantined: QuarantineEntry[]; drops: DropCount[] };
+    writes: StateWrite[];
+    outcome: IngestOutcome;
+  };
+
+  /**
+   * Acknowledged once the group commit holding the request's events is durable. The request's messages (the
+   * parsed body: most of what a request allocates) are needed only by `prepare`; nothing that waits for the
+   * commit refers to them, so the collector can free them at once instead of copying them into the old
+   * generation while the request waits (under backpressure, for hundreds of milliseconds).
+   */
+  function ingest(request: IngestRequest): Promise<IngestOutcome> {
+    return prepare(request).then(commit);
+  }
+
+  async function commit({ unit, writes, outcome }: Prepared): Promise<IngestOutcome> {
+    try {
+      await buffer.submit(unit, writes);
+    } catch (e) {
+      throw asUnavailable(e);
+    }
+    return outcome;
+  }
+
+  /** Runs every message through the pipeline. */
+  async function prepare(request: IngestRequest): Promise<Prepared> {
     const receivedAt = deps.clock.now().getTime();
     const { sourceId } = request;
     const events: EventRecord[] = [];
@@ -395,13 +422,16 @@ export function createIngestService(deps: IngestDeps, config: IngestConfig = {})
     }));
     try {
       for (const write of await Promise.all(pendingWrites)) if (write) writes.push(write);
-      await buffer.submit({ events, quarantined, drops: dropList }, writes);
     } catch (e) {
       throw asUnavailable(e);
     }
     let dropped = 0;
     for (const n of drops.values()) dropped += n;
-    return { accepted: events.length, dropped, quarantined: quarantined.length, reasons };
+    return {
+      unit: { events, quarantined, drops: dropList },
+      writes,
+      outcome: { accepted: events.length, dropped, quarantined: quarantined.length, reasons },
+    };
   }
 
   /**
