@@ -2,11 +2,11 @@
  * The embedded event store: one DuckDB file. DuckDB lets exactly one process open a file for writing, so
  * the process that opens it serves every query; a second process gets a `store_locked` error that says
  * what to do. An append is one `INSERT … SELECT` over the rows handed to DuckDB as one JSON array of
- * positional rows in UTF-8 bytes (event-rows.ts), which DuckDB parses on its own threads: the JavaScript thread (which also serves HTTP) only runs one
- * JSON.stringify, where an Appender took 25 native calls per event and a staging table two more statements
- * (`npm run bench -- ingest` shows the main thread's CPU per event). The INSERT skips ids already stored, so
- * appends are idempotent on
- * event_id (duplicates inside one batch and against stored rows are both skipped).
+ * positional rows in UTF-8 bytes (event-rows.ts), which DuckDB parses on its own threads: the JavaScript
+ * thread (which also serves HTTP) only runs one JSON.stringify, where an Appender took 25 native calls per
+ * event and a staging table two more statements (`npm run bench -- ingest` shows the main thread's CPU per
+ * event). The INSERT skips ids already stored, so appends are idempotent on event_id (duplicates inside one
+ * batch and against stored rows are both skipped).
  *
  * Why no PRIMARY KEY: DuckDB maintains it as an ART index on random ids, which every append must update
  * (`npm run bench -- duckdb-dedupe` and docs/decisions/0004 have the measurement). A retried message carries the same id and nearly the same
