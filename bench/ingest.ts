@@ -100,7 +100,9 @@ const cpuOf = (pid: number) => {
     const rest = readFileSync(file, 'utf8').split(') ')[1]!.split(' ');
     return (Number(rest[11]) + Number(rest[12])) / TICKS;
   };
-  return { all: ticks(`/proc/${pid}/stat`), main: ticks(`/proc/${pid}/task/${pid}/stat`) };
+  // schedstat's second field: nanoseconds the thread spent runnable but waiting for a core.
+  const waited = Number(readFileSync(`/proc/${pid}/task/${pid}/schedstat`, 'utf8').split(' ')[1]) / 1e9;
+  return { all: ticks(`/proc/${pid}/stat`), main: ticks(`/proc/${pid}/task/${pid}/stat`), waited };
 };
 
 /** The server's runtime series (/metrics): event-loop delay since the previous scrape, GC pauses so far. */
@@ -144,7 +146,7 @@ type Phase = {
   errors: number;
   latencies: number[];
   /** Server CPU seconds in this phase (all threads / main thread) and the load generator's own. */
-  cpu: { all: number; main: number; client: number };
+  cpu: { all: number; main: number; client: number; mainWaited: number };
   /** The event loop's delay over the phase, and the GC pauses in it (their total, count, count over 10 ms). */
   runtime: Runtime;
   /** With --gc-trace: the phase's young-generation collections. */
@@ -167,7 +169,7 @@ async function load(
     quarantined: 0,
     errors: 0,
     latencies: [],
-    cpu: { all: 0, main: 0, client: 0 },
+    cpu: { all: 0, main: 0, client: 0, mainWaited: 0 },
     runtime: { loopP99Ms: 0, loopMaxMs: 0, gcMs: 0, gcPauses: 0, gcOver10Ms: 0 },
     scavenges: { count: 0, pauseMs: 0, promotedBytes: 0 },
   };
@@ -226,6 +228,7 @@ async function load(
     all: cpu1.all - cpu0.all,
     main: cpu1.main - cpu0.main,
     client: (client.user + client.system) / 1e6,
+    mainWaited: cpu1.waited - cpu0.waited,
   };
   return phase;
 }
@@ -339,6 +342,9 @@ try {
     'server CPU ms/1k': ((p.cpu.all * 1e6) / p.posted).toFixed(1),
     'main thread ms/1k': ((p.cpu.main * 1e6) / p.posted).toFixed(1),
     'client CPU ms/1k': ((p.cpu.client * 1e6) / p.posted).toFixed(1),
+    // How long the main thread was ready to run but had no core, per second of the phase: requests wait
+    // that long on top of the work itself, whatever the code does.
+    'main thread waited ms/s': ((p.cpu.mainWaited * 1000) / p.seconds).toFixed(0),
     // What held the thread that answers: the event loop's delay (it includes the 10 ms sampling interval)
     // and the collector's pauses (their share of the phase, and how many were longer than 10 ms).
     'loop delay p99/max ms': `${p.runtime.loopP99Ms.toFixed(0)} / ${p.runtime.loopMaxMs.toFixed(0)}`,

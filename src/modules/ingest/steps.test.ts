@@ -203,4 +203,22 @@ describe('minimise, pseudonymise, scrub, enrich', () => {
     expect(JSON.stringify(e)).not.toMatch(/Pixel|203\.0\.113/);
     expect(enrichEvent({ ...p.event, userAgent: 'Googlebot/2.1' })).toEqual({ kind: 'drop', reason: 'bot' });
   });
+
+  it('answers a remembered agent as it did the first time, past the memory bound and for long agents', () => {
+    const agents = Array.from({ length: 5_000 }, (_, i) =>
+      i % 3 === 0
+        ? `Mozilla/5.0 (iPhone; CPU iPhone OS 17_${i} like Mac OS X) Mobile`
+        : i % 3 === 1
+          ? `crawler-${i}/1.0 (+https://example.com/bot)`
+          : `Mozilla/5.0 (Windows NT 10.0; Win64; x64) Chrome/${i}`,
+    );
+    const first = agents.map(deviceClassOf);
+    expect(new Set(first)).toEqual(new Set(['mobile', 'bot', 'desktop']));
+    // Asked again (the early ones were forgotten, the late ones are remembered) and in reverse order.
+    expect([...agents].reverse().map(deviceClassOf)).toEqual([...first].reverse());
+    const long = `Mozilla/5.0 (iPad; CPU OS 17_0 like Mac OS X) ${'x'.repeat(600)}`;
+    expect(deviceClassOf(long)).toBe('tablet');
+    expect(deviceClassOf('   ')).toBe('unknown');
+    expect(deviceClassOf(null)).toBe('unknown');
+  });
 });
