@@ -1,5 +1,6 @@
 /**
- * Detection of suspicious activity. Sliding-window counters in this process notice password spraying
+ * Detection of suspicious activity. Sliding-window counters (abuse-counters.ts: this process's own, or
+ * Redis shared by several API processes) notice password spraying
  * and credential stuffing (failed sign-ins over many accounts), OTP brute force, staff bulk reads of
  * personal data, unusual write-key volume and scraping of public endpoints. Each finding becomes a row
  * in `security_alerts` and an audit entry; the same finding is raised at most once per cool-down.
@@ -11,7 +12,7 @@ import { newId } from '../../kernel/ids.ts';
 import type { Logger } from '../../kernel/logger.ts';
 import type { StateStore } from '../../storage/ports.ts';
 import type { AuditWriter } from './deps.ts';
-import { createHitWindow, type HitWindow } from './hit-window.ts';
+import { createMemoryAbuseCounters, type AbuseCounters } from './abuse-counters.ts';
 import { authDb } from './store.ts';
 
 export type AlertKind =
@@ -59,6 +60,10 @@ export const DEFAULT_THRESHOLDS: AbuseThresholds = {
   coolDownMs: 60 * 60_000,
 };
 
+/** Hits a window keeps at most, and notes waiting for shared counters at most. */
+export const ABUSE_WINDOW_CAPACITY = 10_000;
+const MAX_INFLIGHT = 10_000;
+
 export type AbuseDetector = {
   noteLoginFailure(ipKey: string, accountKey: string): void;
   noteOtpFailure(staffId: string): void;
@@ -71,35 +76,57 @@ export type AbuseDetector = {
 };
 
 export function createAbuseDetector(
-  deps: { state: StateStore; clock: Clock; logger: Logger; audit: AuditWriter },
+  deps: {
+    state: StateStore;
+    clock: Clock;
+    logger: Logger;
+    audit: AuditWriter;
+    /** Shared counters (Redis) when several API processes serve; the process's own otherwise. */
+    counters?: AbuseCounters;
+  },
   thresholds: Partial<AbuseThresholds> = {},
 ): AbuseDetector {
   const th = { ...DEFAULT_THRESHOLDS, ...thresholds };
   const db = authDb(deps.state);
   const now = () => deps.clock.now().getTime();
-  const windows = new Map<string, HitWindow>();
-  const raised = new Map<string, number>();
-  const keyBaseline = new Map<
-    string,
-    { windows: number; total: number; windowStart: number; current: number }
-  >();
+  const counters =
+    deps.counters ?? createMemoryAbuseCounters({ windowMs: th.windowMs, capacity: ABUSE_WINDOW_CAPACITY });
   let pending: Promise<unknown> = Promise.resolve();
+  const inflight = new Set<Promise<unknown>>();
+  let lastCounterError = -Infinity;
 
-  const MAX_WINDOWS = 50_000;
-  const MAX_HITS = 10_000;
-  function hits(name: string, value = '', count = 1): HitWindow {
-    let list = windows.get(name);
-    if (!list) {
-      list = createHitWindow(th.windowMs, MAX_HITS);
-      if (windows.size >= MAX_WINDOWS) {
-        const oldest = windows.keys().next().value;
-        if (oldest !== undefined) windows.delete(oldest);
-      }
-      windows.set(name, list);
+  /**
+   * Runs `judge` on a count, at once when the counters are the process's own, when it arrives when they
+   * are shared. Notes come with requests and nobody waits for them; past MAX_INFLIGHT unanswered ones
+   * (shared counters slow or gone) further notes are not counted rather than queued without bound.
+   */
+  function judged<T>(count: () => T | Promise<T>, judge: (value: T) => void): void {
+    if (inflight.size >= MAX_INFLIGHT) return;
+    let value: T | Promise<T>;
+    try {
+      value = count();
+    } catch (err) {
+      counterFailed(err);
+      return;
     }
-    list.add(now(), value, count);
-    return list;
+    if (!(value instanceof Promise)) {
+      judge(value);
+      return;
+    }
+    const p = value.then(judge, counterFailed).finally(() => inflight.delete(p));
+    inflight.add(p);
   }
+
+  /** A note that could not be counted; logged at most once a minute, as a failing Redis fails them all. */
+  function counterFailed(err: unknown): void {
+    const t = Date.now();
+    if (t - lastCounterError < 60_000) return;
+    lastCounterError = t;
+    deps.logger.error({ err }, 'abuse counters unavailable: notes are not being counted');
+  }
+
+  const hits = (name: string, value: string, count: number, distinct: boolean) => () =>
+    counters.hit(name, now(), value, count, distinct);
 
   function raise(
     kind: AlertKind,
@@ -107,17 +134,29 @@ export function createAbuseDetector(
     subject: string,
     details: Record<string, string | number>,
   ): void {
-    const key = `${kind}:${subject}`;
     const t = now();
-    const last = raised.get(key);
-    if (last !== undefined && t - last < th.coolDownMs) return;
-    raised.set(key, t);
-    const alert = { id: newId('alr'), kind, severity, subject, details, createdAt: t };
+    judged(
+      () => counters.claimAlert(`${kind}:${subject}`, t, th.coolDownMs),
+      (claimed) => {
+        if (claimed) store({ id: newId('alr'), kind, severity, subject, details, createdAt: t });
+      },
+    );
+  }
+
+  function store(alert: SecurityAlert & { details: Record<string, string | number> }): void {
+    const { kind, severity, subject, details } = alert;
     pending = pending
       .then(async () => {
         await db
           .insertInto('security_alerts')
-          .values({ id: alert.id, kind, severity, subject, details: canonicalJson(details), created_at: t })
+          .values({
+            id: alert.id,
+            kind,
+            severity,
+            subject,
+            details: canonicalJson(details),
+            created_at: alert.createdAt,
+          })
           .execute();
         await deps.audit.record({
           actor: 'system:abuse-detector',
@@ -133,59 +172,52 @@ export function createAbuseDetector(
 
   return {
     noteLoginFailure(ipKey, accountKey) {
-      const perIp = hits(`login:ip:${ipKey}`, accountKey);
-      const accounts = perIp.distinct();
-      if (accounts >= th.sprayAccounts) {
-        raise('password_spraying', 'high', `ip:${ipKey}`, { accounts, failures: perIp.size });
-      }
-      const global = hits('login:all', ipKey);
-      const ips = global.distinct();
-      if (ips >= th.stuffingIps) {
-        const accountsAll = hits('login:accounts', accountKey).distinct();
-        if (accountsAll >= th.sprayAccounts)
-          raise('credential_stuffing', 'high', 'global', { ips, accounts: accountsAll });
-      } else {
-        hits('login:accounts', accountKey);
-      }
+      judged(hits(`login:ip:${ipKey}`, accountKey, 1, true), (perIp) => {
+        if (perIp.distinct >= th.sprayAccounts)
+          raise('password_spraying', 'high', `ip:${ipKey}`, {
+            accounts: perIp.distinct,
+            failures: perIp.size,
+          });
+      });
+      judged(hits('login:all', ipKey, 1, true), (global) => {
+        judged(hits('login:accounts', accountKey, 1, true), (all) => {
+          if (global.distinct >= th.stuffingIps && all.distinct >= th.sprayAccounts)
+            raise('credential_stuffing', 'high', 'global', { ips: global.distinct, accounts: all.distinct });
+        });
+      });
     },
     noteOtpFailure(staffId) {
-      const list = hits(`otp:${staffId}`);
-      if (list.size >= th.otpFailures)
-        raise('otp_brute_force', 'high', `staff:${staffId}`, { failures: list.size });
+      judged(hits(`otp:${staffId}`, '', 1, false), (list) => {
+        if (list.size >= th.otpFailures)
+          raise('otp_brute_force', 'high', `staff:${staffId}`, { failures: list.size });
+      });
     },
     notePiiRead(staffId, count = 1) {
-      const list = hits(`pii:${staffId}`, '', Math.max(1, count));
-      if (list.size >= th.piiReads)
-        raise('bulk_pii_read', 'high', `staff:${staffId}`, {
-          reads: list.size,
-          windowMinutes: Math.round(th.windowMs / 60_000),
-        });
+      judged(hits(`pii:${staffId}`, '', Math.max(1, count), false), (list) => {
+        if (list.size >= th.piiReads)
+          raise('bulk_pii_read', 'high', `staff:${staffId}`, {
+            reads: list.size,
+            windowMinutes: Math.round(th.windowMs / 60_000),
+          });
+      });
     },
     noteKeyRequest(keyId) {
-      const t = now();
-      let b = keyBaseline.get(keyId);
-      if (!b) {
-        b = { windows: 0, total: 0, windowStart: t, current: 0 };
-        keyBaseline.set(keyId, b);
-      }
-      if (t - b.windowStart >= th.windowMs) {
-        b.windows += 1;
-        b.total += b.current;
-        b.current = 0;
-        b.windowStart = t;
-      }
-      b.current += 1;
-      const usual = b.windows > 0 ? b.total / b.windows : 0;
-      if (b.current >= th.keyRequests && (usual === 0 || b.current >= usual * th.keyFactor)) {
-        raise('unusual_key_volume', 'medium', `source:${keyId}`, {
-          requests: b.current,
-          usual: Math.round(usual),
-        });
-      }
+      judged(
+        () => counters.keyRequest(keyId, now()),
+        ({ current, usual }) => {
+          if (current >= th.keyRequests && (usual === 0 || current >= usual * th.keyFactor))
+            raise('unusual_key_volume', 'medium', `source:${keyId}`, {
+              requests: current,
+              usual: Math.round(usual),
+            });
+        },
+      );
     },
     notePublicRequest(ipKey) {
-      const list = hits(`public:${ipKey}`);
-      if (list.size >= th.scrapeRequests) raise('scraping', 'medium', `ip:${ipKey}`, { requests: list.size });
+      judged(hits(`public:${ipKey}`, '', 1, false), (list) => {
+        if (list.size >= th.scrapeRequests)
+          raise('scraping', 'medium', `ip:${ipKey}`, { requests: list.size });
+      });
     },
     async listAlerts(q) {
       let query = db
@@ -205,6 +237,8 @@ export function createAbuseDetector(
       }));
     },
     async flush() {
+      // A judged count may raise an alert, whose claim may store one: wait until nothing is left.
+      while (inflight.size > 0) await Promise.all(inflight);
       await pending;
     },
   };

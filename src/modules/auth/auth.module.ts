@@ -5,7 +5,14 @@ import type { AppEnv, Guards } from '../../kernel/http.ts';
 import type { Logger } from '../../kernel/logger.ts';
 import type { CandorModule } from '../../kernel/module.ts';
 import type { StateStore } from '../../storage/ports.ts';
-import { createAbuseDetector, type AbuseDetector, type AbuseThresholds } from './abuse.service.ts';
+import { createAbuseCounters } from './abuse-counters.ts';
+import {
+  ABUSE_WINDOW_CAPACITY,
+  createAbuseDetector,
+  DEFAULT_THRESHOLDS,
+  type AbuseDetector,
+  type AbuseThresholds,
+} from './abuse.service.ts';
 import { authRoutes } from './auth.routes.ts';
 import { createAuthService, type AuthService, type AuthServiceConfig } from './auth.service.ts';
 import type { AuditWriter } from './deps.ts';
@@ -59,8 +66,13 @@ export type AuthModule = CandorModule & {
 export function createAuthModule(deps: AuthModuleDeps, config: AuthModuleConfig): AuthModule {
   const store = deps.rateLimitStore ?? createRateLimitStore({ redisUrl: config.redisUrl });
   const limiter = createRateLimiter(store, deps.clock);
+  // Several API processes share Redis (the same URL as the rate limits): each must see the others' notes.
+  const counters = createAbuseCounters(
+    { redisUrl: config.redisUrl },
+    { windowMs: config.abuse?.windowMs ?? DEFAULT_THRESHOLDS.windowMs, capacity: ABUSE_WINDOW_CAPACITY },
+  );
   const abuse = createAbuseDetector(
-    { state: deps.state, clock: deps.clock, logger: deps.logger, audit: deps.audit },
+    { state: deps.state, clock: deps.clock, logger: deps.logger, audit: deps.audit, counters },
     config.abuse ?? {},
   );
   const service = createAuthService(
@@ -113,6 +125,7 @@ export function createAuthModule(deps: AuthModuleDeps, config: AuthModuleConfig)
     rateLimit: (options) => rateLimit(limiter, options),
     async stop() {
       await abuse.flush();
+      await counters.close();
       await store.close();
     },
   };
