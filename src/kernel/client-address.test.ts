@@ -1,6 +1,11 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { createClientAddressResolver, plainAddress, trustedProxyProblem } from './client-address.ts';
+import {
+  createClientAddressResolver,
+  forwardedForValues,
+  plainAddress,
+  trustedProxyProblem,
+} from './client-address.ts';
 
 describe('client address', () => {
   it('is the peer when no proxy is trusted, whatever X-Forwarded-For says', () => {
@@ -56,6 +61,29 @@ describe('client address', () => {
       ),
       { numRuns: 500 },
     );
+  });
+
+  it('reads the for= values of a Forwarded header (RFC 7239) when configured, and then only that header', () => {
+    expect(
+      forwardedForValues(
+        'for=192.0.2.43, For="[2001:db8:cafe::17]:4711";proto=https, by=10.0.0.5, for=unknown',
+      ),
+    ).toEqual(['192.0.2.43', '[2001:db8:cafe::17]:4711', '', 'unknown']);
+    // A quoted value may hold separators; an escaped quote stays in it.
+    expect(forwardedForValues('for="198.51.100.7:80";host="a,b;c", for="x\\"y"')).toEqual([
+      '198.51.100.7:80',
+      'x"y',
+    ]);
+    const resolve = createClientAddressResolver(['10.0.0.5', '172.16.0.0/12'], 'forwarded');
+    expect(resolve('10.0.0.5', 'for=198.51.100.7;proto=https')).toBe('198.51.100.7');
+    expect(resolve('10.0.0.5', 'for=1.2.3.4, for="198.51.100.7:51234"')).toBe('198.51.100.7');
+    expect(resolve('10.0.0.5', 'for="[2001:db8::7]:443", for=172.16.4.4')).toBe('2001:db8::7');
+    // An element without for=, or an obfuscated one, leaves the request with the hop that wrote it.
+    expect(resolve('10.0.0.5', 'for=198.51.100.7, proto=https;by=172.16.0.1')).toBe('10.0.0.5');
+    expect(resolve('10.0.0.5', 'for=_hidden')).toBe('10.0.0.5');
+    expect(resolve('203.0.113.9', 'for=198.51.100.7')).toBe('203.0.113.9');
+    // The default header is X-Forwarded-For: a Forwarded value handed to it names no address.
+    expect(createClientAddressResolver(['10.0.0.5'])('10.0.0.5', 'for=198.51.100.7')).toBe('10.0.0.5');
   });
 
   it('refuses entries that name no address or range', () => {

@@ -6,6 +6,10 @@
  * read was appended by a trusted hop, and the first entry that is not itself a trusted proxy is the
  * client. Rate limits, abuse alerts and sign-in limits key on this address (pseudonymised), so without it
  * every shopper and every staff member behind a proxy would share one bucket.
+ *
+ * A proxy that writes the standard `Forwarded` header (RFC 7239) instead is read the same way, its `for=`
+ * values taken as the hops, when config `forwardedHeader` says so. Only one header is ever read: were both,
+ * a client could write the one its proxy leaves alone.
  */
 import { BlockList, isIP } from 'node:net';
 
@@ -48,10 +52,54 @@ function forwardedAddress(entry: string): string | null {
   return isIP(s) === 0 ? null : plainAddress(s);
 }
 
-export type ClientAddressResolver = (peer: string, forwardedFor: string | undefined) => string;
+/** The headers a proxy may name the client in; one is configured (config `forwardedHeader`). */
+export const FORWARDED_HEADERS = ['x-forwarded-for', 'forwarded'] as const;
+export type ForwardedHeader = (typeof FORWARDED_HEADERS)[number];
 
-/** Throws on an entry `trustedProxyProblem` refuses; config validation reports those at boot. */
-export function createClientAddressResolver(trustedProxies: readonly string[]): ClientAddressResolver {
+/**
+ * The `for=` value of each element of a `Forwarded` header, in order (RFC 7239 §4: elements separated by
+ * commas, pairs by semicolons, a value a token or a quoted string). An element without `for` gives "",
+ * which names no address, like `for=unknown`.
+ */
+export function forwardedForValues(header: string): string[] {
+  const out: string[] = [];
+  let value = '';
+  let pair = '';
+  let quoted = false;
+  const endPair = () => {
+    const eq = pair.indexOf('=');
+    if (eq > 0 && pair.slice(0, eq).trim().toLowerCase() === 'for') value = pair.slice(eq + 1).trim();
+    pair = '';
+  };
+  for (let i = 0; i < header.length; i++) {
+    const ch = header[i]!;
+    if (quoted) {
+      if (ch === '\\' && i + 1 < header.length) pair += header[++i];
+      else if (ch === '"') quoted = false;
+      else pair += ch;
+    } else if (ch === '"') quoted = true;
+    else if (ch === ';') endPair();
+    else if (ch === ',') {
+      endPair();
+      out.push(value);
+      value = '';
+    } else pair += ch;
+  }
+  endPair();
+  out.push(value);
+  return out;
+}
+
+export type ClientAddressResolver = (peer: string, forwarded: string | undefined) => string;
+
+/**
+ * Resolves from the peer and the value of `header` (X-Forwarded-For unless the proxies write `Forwarded`).
+ * Throws on an entry `trustedProxyProblem` refuses; config validation reports those at boot.
+ */
+export function createClientAddressResolver(
+  trustedProxies: readonly string[],
+  header: ForwardedHeader = 'x-forwarded-for',
+): ClientAddressResolver {
   if (trustedProxies.length === 0) return (peer) => plainAddress(peer);
   const list = new BlockList();
   for (const entry of trustedProxies.flatMap((e) => NAMED_RANGES[e] ?? [e])) {
@@ -64,10 +112,10 @@ export function createClientAddressResolver(trustedProxies: readonly string[]): 
   }
   const trusted = (address: string) => list.check(address, isIP(address) === 4 ? 'ipv4' : 'ipv6');
 
-  return (peer, forwardedFor) => {
+  return (peer, forwarded) => {
     let client = plainAddress(peer);
-    if (forwardedFor === undefined || isIP(client) === 0 || !trusted(client)) return client;
-    const hops = forwardedFor.split(',');
+    if (forwarded === undefined || isIP(client) === 0 || !trusted(client)) return client;
+    const hops = header === 'forwarded' ? forwardedForValues(forwarded) : forwarded.split(',');
     for (let i = hops.length - 1; i >= Math.max(0, hops.length - MAX_HOPS); i--) {
       const hop = forwardedAddress(hops[i]!);
       // Not an address ("unknown", a proxy's obfuscated name): the trusted hop that wrote it is the

@@ -57,6 +57,12 @@ describe('config', () => {
       expect(() => loadConfig({ env: { CANDOR_TRUSTED_PROXIES: bad } })).toThrow(/trustedProxies/);
   });
 
+  it('reads the forwarded header to trust, X-Forwarded-For unless told', () => {
+    expect(loadConfig({ env: {} }).forwardedHeader).toBe('x-forwarded-for');
+    expect(loadConfig({ env: { CANDOR_FORWARDED_HEADER: ' Forwarded ' } }).forwardedHeader).toBe('forwarded');
+    expect(() => loadConfig({ env: { CANDOR_FORWARDED_HEADER: 'x-real-ip' } })).toThrow(/forwardedHeader/);
+  });
+
   it('lists every invalid field', () => {
     try {
       loadConfig({ env: { CANDOR_PORT: 'abc', CANDOR_ENV: 'staging' } });

@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync, chmodSync } from 'n
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { z } from 'zod';
-import { trustedProxyProblem } from './client-address.ts';
+import { FORWARDED_HEADERS, trustedProxyProblem } from './client-address.ts';
 import { AppError } from './errors.ts';
 
 const base64Key32 = z
@@ -104,6 +104,11 @@ export const ConfigSchema = z.object({
       }),
     )
     .default([]),
+  /**
+   * The header the trusted proxies name the client in: `x-forwarded-for` (nginx, Caddy, most load
+   * balancers) or `forwarded` (RFC 7239). Only this one is read.
+   */
+  forwardedHeader: z.enum(FORWARDED_HEADERS).default('x-forwarded-for'),
   /** How long shutdown waits for in-flight requests, in ms. */
   shutdownGraceMs: z.coerce.number().int().nonnegative().default(10_000),
   tls: z.object({ certFile: z.string(), keyFile: z.string() }).optional(),
@@ -181,6 +186,7 @@ function fromEnv(env: Env): Record<string, unknown> {
   set('bodyLimitBytes', env.CANDOR_BODY_LIMIT_BYTES);
   set('backgroundThreadNice', env.CANDOR_BACKGROUND_THREAD_NICE);
   if (env.CANDOR_TRUSTED_PROXIES) out.trustedProxies = listOf(env.CANDOR_TRUSTED_PROXIES);
+  if (env.CANDOR_FORWARDED_HEADER) out.forwardedHeader = env.CANDOR_FORWARDED_HEADER.trim().toLowerCase();
   set('publicUrl', env.CANDOR_PUBLIC_URL);
   set('smtpUrl', env.CANDOR_SMTP_URL);
   set('smtpFrom', env.CANDOR_SMTP_FROM);

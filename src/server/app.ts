@@ -173,7 +173,7 @@ export function createApp(context: AppContext): Router {
     },
   });
 
-  const clientAddress = createClientAddressResolver(config.trustedProxies);
+  const clientAddress = createClientAddressResolver(config.trustedProxies, config.forwardedHeader);
   const peerOf = (c: Context): string => {
     try {
       return getConnInfo(c).remote.address ?? 'unknown';
@@ -193,7 +193,7 @@ export function createApp(context: AppContext): Router {
     c.set('requestId', requestId);
     c.set('logger', log);
     c.set('principal', undefined);
-    c.set('clientIp', clientAddress(peerOf(c as Context), c.req.header('x-forwarded-for')));
+    c.set('clientIp', clientAddress(peerOf(c as Context), c.req.header(config.forwardedHeader)));
     await next();
     c.res.headers.set('X-Request-Id', requestId);
     const route = routeLabel(c as Context);

@@ -2,7 +2,8 @@
  * Behind a reverse proxy (docs/deploy.md) every connection comes from the proxy. With the proxy named in
  * `trustedProxies`, per-address limits apply to the client X-Forwarded-For names, so one attacker's failed
  * sign-ins behind the proxy do not lock every staff member out; without it the header is ignored, so a
- * client cannot escape its own bucket by writing one.
+ * client cannot escape its own bucket by writing one. A proxy that writes `Forwarded` (RFC 7239) instead is
+ * read through that header alone.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createStaff, post, type Harness, type Staff, startHarness } from './harness.ts';
@@ -67,5 +68,36 @@ describe('trusted proxies', () => {
     expect(
       (await login(direct, staffDirect.email, staffDirect.password, '203.0.113.51', COLLEAGUE)).status,
     ).toBe(200);
+  });
+
+  it('reads Forwarded (RFC 7239) alone when configured: a forged X-Forwarded-For picks no bucket', async () => {
+    const h = await startHarness({ trustedProxies: [PROXY], forwardedHeader: 'forwarded' });
+    try {
+      const staff = await createStaff(h, 'analyst');
+      const statuses: number[] = [];
+      for (let i = 0; i <= LOGIN_IP_CAPACITY; i++) {
+        const forged = { forwarded: `for=${ATTACKER};proto=https`, 'x-forwarded-for': `198.51.100.${i + 1}` };
+        const r = await post(
+          h,
+          '/v1/auth/login',
+          { email: `n${i}@example.test`, password: 'guess' },
+          forged,
+          PROXY,
+        );
+        statuses.push(r.status);
+      }
+      expect(statuses.slice(0, LOGIN_IP_CAPACITY).every((s) => s === 401)).toBe(true);
+      expect(statuses.at(-1)).toBe(429);
+      const colleague = await post(
+        h,
+        '/v1/auth/login',
+        { email: staff.email, password: staff.password },
+        { forwarded: `for="${COLLEAGUE}:51234";proto=https`, 'x-forwarded-for': ATTACKER },
+        PROXY,
+      );
+      expect(colleague.status).toBe(200);
+    } finally {
+      await h.close();
+    }
   });
 });
