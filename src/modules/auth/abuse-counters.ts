@@ -163,6 +163,9 @@ export function createRedisAbuseCounters(
 ): AbuseCounters {
   // Auto-pipelining: the notes of many concurrent requests share round trips.
   const redis = new Redis(url, { maxRetriesPerRequest: 2, enableAutoPipelining: true });
+  // A lost connection fails the commands waiting on it, and the detector reports those (once a minute);
+  // the client's own error events would only repeat that on every reconnection attempt.
+  redis.on('error', () => undefined);
   const prefix = options.prefix ?? 'candor:abuse:';
   return {
     async hit(name, at, value, count, wantDistinct) {

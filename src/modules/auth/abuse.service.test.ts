@@ -67,4 +67,32 @@ describe('abuse detection', () => {
     await detector.flush();
     expect(await detector.listAlerts({ kind: 'scraping' })).toHaveLength(1);
   });
+
+  it('goes on when shared counters fail: nothing thrown to the request, one error logged', async () => {
+    const errors: string[] = [];
+    const logger = { ...silentLogger(), error: (_: unknown, msg?: string) => void errors.push(msg ?? '') };
+    const failing = createAbuseDetector(
+      {
+        state,
+        clock,
+        logger: logger as ReturnType<typeof silentLogger>,
+        audit: { record: async (e) => void audited.push(e) },
+        counters: {
+          hit: () => Promise.reject(new Error('connection lost')),
+          keyRequest: () => Promise.reject(new Error('connection lost')),
+          claimAlert: () => Promise.reject(new Error('connection lost')),
+          close: async () => undefined,
+        },
+      },
+      { otpFailures: 1 },
+    );
+    for (let i = 0; i < 50; i++) {
+      failing.noteOtpFailure('stf_9');
+      failing.noteLoginFailure('ipk_9', `acc_${i}`);
+      failing.noteKeyRequest('src_9');
+    }
+    await failing.flush();
+    expect(errors).toEqual(['abuse counters unavailable: notes are not being counted']);
+    expect(await failing.listAlerts({})).toHaveLength(0);
+  });
 });
