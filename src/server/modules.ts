@@ -17,6 +17,7 @@ import { createMarketingModule, type MarketingModule } from '../modules/marketin
 import { createOrdersModule, DEFAULT_ORDER_RETENTION_DAYS } from '../modules/orders/index.ts';
 import {
   createDsarStore,
+  createErasedSubjects,
   createEventPurges,
   createHolderRegistry,
   createPrivacyModule,
@@ -168,8 +169,11 @@ export function createModules(context: ModuleContext): CandorModule[] {
     registry,
     onChange: segmentsFollow,
   });
+  // Subjects erased lately, for every process: buffered writes begun before an erasure leave them out.
+  const erased = createErasedSubjects({ state: stores.state, clock });
   // Order records: fed by signed platform webhooks and by stored order events; read by staff, shoppers, chat.
   const orders = createOrdersModule({
+    erased,
     state: stores.state,
     clock,
     logger: logger.child({ module: 'orders' }),
@@ -259,6 +263,7 @@ export function createModules(context: ModuleContext): CandorModule[] {
       events: stores.events,
       registry,
       dsar: createDsarStore({ state: stores.state, clock }),
+      erased,
       clock,
       logger: logger.child({ flow: 'dsar-erase' }),
       processors: () => lateP.privacy!.processing.listProcessors(true),
@@ -362,6 +367,7 @@ export function createModules(context: ModuleContext): CandorModule[] {
       logger: logger.child({ module: 'recommend' }),
       registry,
       audit: auditWriter,
+      erased,
     },
     {},
   );

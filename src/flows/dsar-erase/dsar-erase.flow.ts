@@ -18,6 +18,7 @@ import {
   type ErasureReceipt,
   type EventPurges,
   type ErasureStatus,
+  type ErasedSubjects,
   type HolderRegistry,
   type LegalHold,
   type Processor,
@@ -44,6 +45,11 @@ export type ErasureFlowDeps = {
   }): Promise<unknown>;
   /** Sends processor webhooks; the global fetch by default. */
   fetch?: typeof fetch;
+  /**
+   * Where the subjects are named as erased before any holder runs, so that writes begun before the erasure
+   * in any process leave them out or take themselves back (erased-subjects.ts in privacy).
+   */
+  erased?: Pick<ErasedSubjects, 'record'>;
   /** Called before each target runs (fault-injection tests pause or crash here). */
   beforeTarget?(target: string): Promise<void>;
 };
@@ -177,6 +183,8 @@ export function createErasureFlow(deps: ErasureFlowDeps, config: ErasureFlowConf
         ...processors.map((p) => `processor:${p.name}`),
       ]);
       await prepareStateStore();
+      // On a resumed run too: the memory then lasts from the holders' latest pass.
+      await deps.erased?.record(subjectIdsOf(subject));
 
       for (const t of await deps.dsar.targets(requestId)) {
         if (t.status === 'done') continue;

@@ -4,6 +4,7 @@ import { fixedClock } from '../../kernel/clock.ts';
 import { createPseudonymizer } from '../../kernel/crypto.ts';
 import { silentLogger } from '../../kernel/logger.ts';
 import type { StateStore } from '../../storage/ports.ts';
+import { createErasedSubjects, privacyMigrations } from '../privacy/index.ts';
 import { createOrdersService, type OrderEvent } from './orders.service.ts';
 import { createOrderStore, ordersMigrations } from './store.ts';
 
@@ -223,6 +224,61 @@ export function ordersContract(open: () => Promise<StateStore>) {
     await expect(service.list({ limit: 1, cursor: 'bm9wZQ' })).rejects.toMatchObject({
       code: 'invalid_request',
     });
+  });
+
+  it('an erasure in another process keeps order events read before it from linking orders to the shopper', async () => {
+    const { state, store, service: elsewhere, clock, pseudonymize } = await setup();
+    await state.migrate(privacyMigrations(state.dialect));
+    const erased = createErasedSubjects({ state, clock });
+    const eraseElsewhere = async (subject: string) => {
+      await erased.record([subject]);
+      await elsewhere.erase([subject]);
+    };
+    let duringWrite: (() => Promise<void>) | null = null;
+    // This process takes stored events; the erasures run in the other one (`elsewhere`).
+    const here = createOrdersService({
+      store,
+      clock,
+      logger: silentLogger(),
+      pseudonymize,
+      retentionDays: async () => 3650,
+      erased: {
+        // The erasure of `duringWrite` lands right after the answer, before this process writes.
+        among: async (ids) => {
+          const answer = await erased.among(ids);
+          const f = duringWrite;
+          duringWrite = null;
+          if (f) await f();
+          return answer;
+        },
+      },
+    });
+    const [early, late, other] = ['cust-e1', 'cust-e2', 'cust-e3'].map((c) => pseudonymize('user', c)) as [
+      string,
+      string,
+      string,
+    ];
+    const event = (orderId: string, subject: string): OrderEvent => ({
+      type: 'order_completed',
+      sourceId: 'src_2',
+      subjectId: subject,
+      userId: subject,
+      orderId,
+      revenue: 10,
+      currency: 'IDR',
+      ts: Date.parse('2025-01-01T10:00:00Z'),
+      props: '{}',
+    });
+    await eraseElsewhere(early);
+    duringWrite = () => eraseElsewhere(late);
+    here.enqueueEvents([event('e-701', early), event('e-702', late), event('e-703', other)]);
+    await here.drain();
+    // Erased before: no order is made. Erased while the write was under way: the order stays for the
+    // tax hold, as the erasure leaves a paid order, with no link to the shopper.
+    expect(await store.get('e-701')).toBeUndefined();
+    expect(await store.get('e-702')).toMatchObject({ subject_id: null, status: 'paid' });
+    expect(await store.get('e-703')).toMatchObject({ subject_id: other });
+    expect(await here.exportRows([early, late])).toEqual([]);
   });
 
   it('erasure de-identifies paid orders under the tax hold, deletes unpaid ones, and is idempotent', async () => {

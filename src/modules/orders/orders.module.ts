@@ -5,7 +5,7 @@ import type { Guards } from '../../kernel/http.ts';
 import type { Logger } from '../../kernel/logger.ts';
 import type { CandorModule } from '../../kernel/module.ts';
 import type { EventStore, StateStore } from '../../storage/ports.ts';
-import type { PersonalDataHolder } from '../privacy/index.ts';
+import type { ErasedSubjects, PersonalDataHolder } from '../privacy/index.ts';
 import { orderEventReader } from './order-events.ts';
 import { mountOrdersRoutes } from './orders.routes.ts';
 import { createOrdersService, type OrdersService } from './orders.service.ts';
@@ -33,6 +33,8 @@ export type OrdersDeps = {
    * processes) leaves it to the worker processes, which run it at their start and then on schedule.
    */
   catchUpAtStart?: boolean;
+  /** Subjects erased lately by any process (privacy's erased subjects). */
+  erased?: Pick<ErasedSubjects, 'among'>;
 };
 
 /** The job that makes order records of stored order events that have none (see the README). */
@@ -53,6 +55,7 @@ export function createOrdersModule(deps: OrdersDeps): OrdersModule {
     linkedSubjects: deps.linkedSubjects,
     retentionDays: deps.retentionDays,
     orderEvents: deps.events ? orderEventReader(deps.events.db) : undefined,
+    erased: deps.erased,
   });
   const holder: PersonalDataHolder = {
     describe: () => ({

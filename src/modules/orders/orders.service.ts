@@ -8,6 +8,7 @@ import type { Clock } from '../../kernel/clock.ts';
 import { constantTimeEqual, type Pseudonymizer } from '../../kernel/crypto.ts';
 import { createExpiringSet } from '../../kernel/expiring-set.ts';
 import type { Logger } from '../../kernel/logger.ts';
+import type { ErasedSubjects } from '../privacy/index.ts';
 import { badCursor, orderNotFound } from './errors.ts';
 import {
   normaliseEmail,
@@ -75,6 +76,11 @@ export type OrdersServiceDeps = {
    * but stored after it (a slow commit, a worker behind on the stream) is still read by the next one.
    */
   catchUpMarginMs?: number | undefined;
+  /**
+   * Subjects erased lately by any process (privacy): orders are not made from their events, and orders
+   * made while an erasure ran elsewhere are erased again.
+   */
+  erased?: Pick<ErasedSubjects, 'among'> | undefined;
 };
 
 /** Order events read and recorded per step of a catch-up. */
@@ -208,16 +214,25 @@ export function createOrdersService(deps: OrdersServiceDeps) {
 
   async function fromEvents(events: readonly OrderEvent[]): Promise<number> {
     let created = 0;
-    const candidates = events.filter(
+    let candidates = events.filter(
       (e) =>
         e.type === 'order_completed' &&
         e.orderId &&
         !erasedLately.has(e.subjectId) &&
         !erasedLately.has(e.userId),
     );
+    // Erased by another process: this one's memory cannot know.
+    const erasedElsewhere = deps.erased
+      ? await deps.erased.among(candidates.flatMap((e) => [e.subjectId, e.userId]))
+      : new Set<string>();
+    if (erasedElsewhere.size > 0) {
+      erasedLately.add(erasedElsewhere);
+      candidates = candidates.filter((e) => !erasedLately.has(e.subjectId) && !erasedLately.has(e.userId));
+    }
     // Most orders of a catch-up page are already recorded: one read instead of one write attempt each.
     const known =
       candidates.length > 1 ? await store.existingOrderIds(candidates.map((e) => e.orderId!)) : new Set();
+    const linked = new Set<string>();
     for (const e of candidates) {
       if (!e.orderId || known.has(e.orderId)) continue;
       const ok = await store.insertIfAbsent({
@@ -241,7 +256,19 @@ export function createOrdersService(deps: OrdersServiceDeps) {
         source_id: e.sourceId,
         deidentified_at: null,
       });
-      if (ok) created++;
+      if (ok) {
+        created++;
+        linked.add(e.userId ?? e.subjectId);
+      }
+    }
+    // An erasure that began after the question above may have deleted before these writes committed:
+    // asked again now, it is seen, and what was written for its subjects goes the way the erasure took.
+    if (deps.erased && linked.size > 0) {
+      const late = await deps.erased.among(linked);
+      if (late.size > 0) {
+        erasedLately.add(late);
+        await store.eraseSubjects([...late], TAX_HOLD_STATUSES, now());
+      }
     }
     return created;
   }

@@ -51,6 +51,8 @@ export { buildNotice, pickLocale, NOTICE_LOCALES } from './notice.ts';
 export { writeTar, readTar, toCsv, bundleToTar } from './tar.ts';
 export type { ExportBundle } from './tar.ts';
 export { privacyMigrations } from './store.ts';
+export { createErasedSubjects, ERASED_MEMORY_MS } from './erased-subjects.ts';
+export type { ErasedSubjects } from './erased-subjects.ts';
 export { createEventStoreHolder, EVENT_STORE_HOLDER } from './event-store.holder.ts';
 export {
   createEventPurges,

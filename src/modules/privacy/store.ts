@@ -90,6 +90,9 @@ export type RetentionRollupRow = {
 
 export type RetentionRunRow = { id: string; ran_at: Num; data_class: string; before_ts: Num; deleted: Num };
 
+/** A digest of an erased subject's pseudonym, for a while after the erasure (erased-subjects.ts). */
+export type ErasedRow = { erased_key: string; erased_at: Num };
+
 export type PrivacyTables = {
   dsar_requests: DsarRequestRow;
   dsar_request_subjects: DsarRequestSubjectRow;
@@ -97,6 +100,7 @@ export type PrivacyTables = {
   dsar_targets: DsarTargetRow;
   privacy_processors: ProcessorRow;
   privacy_share_log: ShareLogRow;
+  privacy_erased: ErasedRow;
   retention_policies: RetentionPolicyRow;
   retention_rollups: RetentionRollupRow;
   retention_runs: RetentionRunRow;
@@ -253,6 +257,22 @@ export function privacyMigrations(dialect: StateDialect): Record<string, Migrati
       async up(db: Kysely<unknown>) {
         // The language a one-time code is sent in, kept for a resend from the staff queue.
         await db.schema.alterTable('dsar_requests').addColumn('locale', 'text').execute();
+      },
+    },
+    'privacy-0006-erased': {
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable('privacy_erased')
+          .ifNotExists()
+          .addColumn('erased_key', 'text', (c) => c.primaryKey())
+          .addColumn('erased_at', t.ts, (c) => c.notNull())
+          .execute();
+        await db.schema
+          .createIndex('privacy_erased_at')
+          .ifNotExists()
+          .on('privacy_erased')
+          .column('erased_at')
+          .execute();
       },
     },
   };

@@ -3,7 +3,7 @@ import type { Guards } from '../../kernel/http.ts';
 import type { Logger } from '../../kernel/logger.ts';
 import type { CandorModule } from '../../kernel/module.ts';
 import type { EventStore, StateStore } from '../../storage/index.ts';
-import type { PersonalDataHolder } from '../privacy/index.ts';
+import type { ErasedSubjects, PersonalDataHolder } from '../privacy/index.ts';
 import { createRecommendHolder } from './recommend.holder.ts';
 import { mountRecommendRoutes, type RecommendAudit, type SubjectsOf } from './recommend.routes.ts';
 import {
@@ -33,6 +33,8 @@ export type RecommendDeps = {
   registry?: { register(holder: PersonalDataHolder): void };
   /** The audit log's writer (staff previews for a named shopper are recorded). */
   audit?: RecommendAudit;
+  /** Subjects erased lately by any process (privacy's erased subjects). */
+  erased?: Pick<ErasedSubjects, 'among'>;
 };
 
 export type RecommendModuleConfig = RecommendConfig & {
@@ -68,6 +70,7 @@ export function createRecommendModule(
       ...(deps.interests ? { interests: deps.interests } : {}),
       clock: deps.clock,
       logger: deps.logger,
+      ...(deps.erased ? { erased: deps.erased } : {}),
     },
     config,
   );

@@ -9,6 +9,7 @@ import type { EventRecord, Stores } from '../../storage/ports.ts';
 import { makeTempDir, type TempDir } from '../../storage/testing.ts';
 import { createCatalogModule, type CatalogModule } from '../catalog/index.ts';
 import { seededRandom } from './algorithms/metrics.ts';
+import { createErasedSubjects, privacyMigrations, type ErasedSubjects } from '../privacy/index.ts';
 import { createRecommendModule, type RecommendModule } from './recommend.module.ts';
 
 const NOW = Date.UTC(2025, 5, 1);
@@ -67,6 +68,7 @@ function event(
 
 function makeModule(
   waitFor: (ids: readonly string[]) => Promise<void> = async () => undefined,
+  erased?: Pick<ErasedSubjects, 'among'>,
 ): RecommendModule {
   return createRecommendModule(
     {
@@ -87,6 +89,7 @@ function makeModule(
       guards: noGuard,
       clock: fixedClock(new Date(NOW)),
       logger,
+      ...(erased ? { erased } : {}),
     },
     { trainEveryMs: 0, diversityLambda: 0.9, historyCache: { syncEveryMs: 0, blockOnTail: true } },
   );
@@ -351,5 +354,45 @@ describe('recommend service', () => {
     expect(
       (await m.holder.export({ subjectIds: ['hana'] })).tables.recommend_impressions!.length,
     ).toBeGreaterThan(0);
+  });
+
+  it('a shopper erased by another process: impressions buffered here are not written, and a write the erasure overlapped is taken back', async () => {
+    await stores.state.migrate(privacyMigrations(stores.state.dialect));
+    const erased = createErasedSubjects({ state: stores.state, clock: fixedClock(new Date(NOW)) });
+    // Two serving processes on one state store; the erasures run in the other one, as the erasure flow
+    // does: the subject is named as erased, then the holders delete.
+    const eraseElsewhere = async (id: string) => {
+      await erased.record([id]);
+      await elsewhere.holder.erase({ subjectIds: [id] });
+    };
+    let duringWrite: (() => Promise<void>) | null = null;
+    const here = makeModule(undefined, {
+      // Asked before the write: the erasure of `duringWrite` lands right after the answer.
+      among: async (ids) => {
+        const answer = await erased.among(ids);
+        const f = duringWrite;
+        duringWrite = null;
+        if (f) await f();
+        return answer;
+      },
+    });
+    const elsewhere = makeModule();
+    await here.service.train();
+    for (const id of ['iris', 'jon', 'kim']) {
+      personalised.add(id);
+      await here.service.recommend({ surface: 'for-you', subjectIds: [id], limit: 10 });
+    }
+    await eraseElsewhere('iris');
+    duringWrite = () => eraseElsewhere('jon');
+    await here.service.flush();
+    const impressionsOf = async (id: string) =>
+      (await here.holder.export({ subjectIds: [id] })).tables.recommend_impressions!.length;
+    expect(await impressionsOf('iris')).toBe(0);
+    expect(await impressionsOf('jon')).toBe(0);
+    expect(await impressionsOf('kim')).toBeGreaterThan(0);
+    // Later lists of the erased shoppers are not recorded either, in this process.
+    await here.service.recommend({ surface: 'for-you', subjectIds: ['jon'], limit: 10 });
+    await here.service.flush();
+    expect(await impressionsOf('jon')).toBe(0);
   });
 });

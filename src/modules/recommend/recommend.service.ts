@@ -10,6 +10,7 @@ import type { Clock } from '../../kernel/clock.ts';
 import { AppError } from '../../kernel/errors.ts';
 import { createExpiringSet } from '../../kernel/expiring-set.ts';
 import type { Logger } from '../../kernel/logger.ts';
+import type { ErasedSubjects } from '../privacy/index.ts';
 import type { EventStore } from '../../storage/index.ts';
 import { gini } from './algorithms/metrics.ts';
 import { mmrRerankPool } from './algorithms/mmr.ts';
@@ -63,6 +64,11 @@ export type RecommendServiceDeps = {
   interests?: RecommendInterests;
   clock: Clock;
   logger: Logger;
+  /**
+   * Subjects erased lately by any process (privacy): their buffered impressions are not written, and
+   * impressions written while an erasure ran elsewhere are erased again.
+   */
+  erased?: Pick<ErasedSubjects, 'among'>;
 };
 
 export type RecommendInterests = {
@@ -664,6 +670,33 @@ export function createRecommendService(deps: RecommendServiceDeps, config: Recom
     },
   };
 
+  /**
+   * One flush's write. Shoppers another process erased since their lists were shown are left out; and
+   * since an erasure there may have deleted while this write was under way, those it wrote are asked
+   * about again after it committed, and their rows go (erased-subjects.ts in privacy says why that is
+   * enough).
+   */
+  async function writeImpressions(batch: Map<string | null, string[][]>): Promise<void> {
+    const erased = deps.erased;
+    if (erased) {
+      const before = await erased.among(batch.keys());
+      for (const id of before) batch.delete(id);
+      if (before.size > 0) forgetErased(before);
+    }
+    await store.recordImpressions(batch, clock.now().getTime());
+    if (erased) {
+      const after = await erased.among(batch.keys());
+      if (after.size > 0) {
+        forgetErased(after);
+        await store.eraseSubject([...after]);
+      }
+    }
+  }
+  function forgetErased(subjectIds: ReadonlySet<string>): void {
+    erasedLately.add(subjectIds);
+    forget([...subjectIds], true);
+  }
+
   const service = {
     async flush(): Promise<void> {
       // One flush at a time: a flush writes in several transactions (store.recordImpressions), and an
@@ -673,7 +706,7 @@ export function createRecommendService(deps: RecommendServiceDeps, config: Recom
       const batch = pending;
       pending = new Map();
       pendingCount = 0;
-      flushing = store.recordImpressions(batch, clock.now().getTime()).finally(() => (flushing = null));
+      flushing = writeImpressions(batch).finally(() => (flushing = null));
       await flushing;
     },
 

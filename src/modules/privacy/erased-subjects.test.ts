@@ -1,0 +1,54 @@
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { fixedClock } from '../../kernel/clock.ts';
+import { openSqliteStateStore } from '../../storage/adapters/sqlite/sqlite.state-store.ts';
+import type { StateStore } from '../../storage/ports.ts';
+import { makeTempDir, type TempDir } from '../../storage/testing.ts';
+import { createErasedSubjects, ERASED_MEMORY_MS } from './erased-subjects.ts';
+import { privacyDb, privacyMigrations } from './store.ts';
+
+let dir: TempDir;
+let state: StateStore;
+
+beforeEach(async () => {
+  dir = makeTempDir('candor-erased');
+  state = await openSqliteStateStore({ file: path.join(dir.path, 'state.sqlite') });
+  await state.migrate(privacyMigrations(state.dialect));
+});
+
+afterEach(async () => {
+  await state.close();
+  dir.cleanup();
+});
+
+describe('subjects erased lately', () => {
+  it('are known to every process on the store for a while, by a digest that is not the pseudonym', async () => {
+    const clock = fixedClock('2025-03-01T00:00:00Z');
+    const here = createErasedSubjects({ state, clock });
+    const elsewhere = createErasedSubjects({ state, clock });
+    await elsewhere.record(['sub-erased-1', 'sub-erased-2', 'sub-erased-1']);
+    expect(await here.among(['sub-erased-1', 'sub-kept', null, 'sub-erased-1'])).toEqual(
+      new Set(['sub-erased-1']),
+    );
+    expect(await here.among([])).toEqual(new Set());
+    const rows = await privacyDb(state).selectFrom('privacy_erased').selectAll().execute();
+    expect(rows).toHaveLength(2);
+    expect(JSON.stringify(rows)).not.toContain('sub-erased');
+    // Erased again later: remembered from then.
+    clock.advance(ERASED_MEMORY_MS - 1_000);
+    await here.record(['sub-erased-2']);
+    clock.advance(2_000);
+    expect(await here.among(['sub-erased-1', 'sub-erased-2'])).toEqual(new Set(['sub-erased-2']));
+    // Past the memory, the rows go too.
+    clock.advance(ERASED_MEMORY_MS);
+    expect(await here.among(['sub-erased-2'])).toEqual(new Set());
+    expect(await privacyDb(state).selectFrom('privacy_erased').selectAll().execute()).toEqual([]);
+  });
+
+  it('answers for more subjects than one query may name', async () => {
+    const erased = createErasedSubjects({ state, clock: fixedClock('2025-03-01T00:00:00Z') });
+    const many = Array.from({ length: 1_200 }, (_, i) => `sub-${i}`);
+    await erased.record(many.filter((_, i) => i % 3 === 0));
+    expect((await erased.among(many)).size).toBe(400);
+  });
+});
