@@ -61,3 +61,11 @@ describe('abuse detection across API processes', () => {
     dir.cleanup();
   });
 });
+
+describe('abuse counters with Redis away', () => {
+  it('fail the notes (the detector logs and goes on) and close', async () => {
+    const counters = createRedisAbuseCounters('redis://127.0.0.1:1', { windowMs: 60_000, capacity: 10 });
+    await expect(counters.hit('w', 1, 'v', 1, true)).rejects.toThrow();
+    await counters.close();
+  });
+});

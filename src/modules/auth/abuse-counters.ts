@@ -199,7 +199,7 @@ export function createRedisAbuseCounters(
       return (await redis.eval(CLAIM_SCRIPT, 1, `${prefix}a:${key}`, at, Math.max(1, coolDownMs))) === 1;
     },
     async close() {
-      await redis.quit();
+      await redis.quit().catch(() => redis.disconnect());
     },
   };
 }

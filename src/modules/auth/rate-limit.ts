@@ -82,18 +82,33 @@ return {allowed, tostring(tokens)}
 
 export function createRedisRateLimitStore(url: string, options: { prefix?: string } = {}): RateLimitStore {
   const redis = new Redis(url, { lazyConnect: false, maxRetriesPerRequest: 2, enableOfflineQueue: true });
+  // A lost connection fails the commands waiting on it (answered below); the client's own error events
+  // would only repeat that on every reconnection attempt.
+  redis.on('error', () => undefined);
   const prefix = options.prefix ?? 'candor:rl:';
   return {
     async take(key, rule, nowMs, cost = 1) {
-      const [allowed, tokensText] = (await redis.eval(
-        TAKE_SCRIPT,
-        1,
-        prefix + key,
-        rule.capacity,
-        rule.refillPerSec,
-        nowMs,
-        cost,
-      )) as [number, string];
+      let reply: [number, string];
+      try {
+        reply = (await redis.eval(
+          TAKE_SCRIPT,
+          1,
+          prefix + key,
+          rule.capacity,
+          rule.refillPerSec,
+          nowMs,
+          cost,
+        )) as [number, string];
+      } catch (cause) {
+        // Refused rather than let through: sign-in, code entry and DSAR limits must not lapse while
+        // Redis is away. Clients (the SDK too) retry a 503 after Retry-After.
+        throw new AppError(
+          'unavailable',
+          'Request limits cannot be checked right now (the shared limit store is unreachable). Retry in a few seconds.',
+          { retryAfter: 5, cause },
+        );
+      }
+      const [allowed, tokensText] = reply;
       const tokens = Number(tokensText);
       return {
         allowed: allowed === 1,
@@ -105,7 +120,7 @@ export function createRedisRateLimitStore(url: string, options: { prefix?: strin
       await redis.del(prefix + key);
     },
     async close() {
-      await redis.quit();
+      await redis.quit().catch(() => redis.disconnect());
     },
   };
 }
