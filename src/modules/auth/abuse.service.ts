@@ -96,9 +96,9 @@ export function createAbuseDetector(
   let lastCounterError = -Infinity;
 
   /**
-   * Runs `judge` on a count, at once when the counters are the process's own, when it arrives when they
-   * are shared. Notes come with requests and nobody waits for them; past MAX_INFLIGHT unanswered ones
-   * (shared counters slow or gone) further notes are not counted rather than queued without bound.
+   * Runs `judge` on a count: at once with the process's own counters, once the answer arrives with shared
+   * ones. Notes come with requests and nobody waits for them; past MAX_INFLIGHT unanswered ones (shared
+   * counters slow or gone) further notes are not counted rather than queued without bound.
    */
   function judged<T>(count: () => T | Promise<T>, judge: (value: T) => void): void {
     if (inflight.size >= MAX_INFLIGHT) return;
@@ -113,7 +113,11 @@ export function createAbuseDetector(
       judge(value);
       return;
     }
-    const p = value.then(judge, counterFailed).finally(() => inflight.delete(p));
+    const p = value
+      .then(judge, counterFailed)
+      // Nobody awaits a note: a judgement that failed is logged, never left as an unhandled rejection.
+      .catch((err: unknown) => deps.logger.error({ err }, 'abuse detection could not judge a note'))
+      .finally(() => inflight.delete(p));
     inflight.add(p);
   }
 
