@@ -16,6 +16,7 @@ import { createIngestModule } from '../modules/ingest/index.ts';
 import { createMarketingModule, type MarketingModule } from '../modules/marketing/index.ts';
 import { createOrdersModule, DEFAULT_ORDER_RETENTION_DAYS } from '../modules/orders/index.ts';
 import {
+  EVENT_STORE_HOLDER,
   createDsarStore,
   createErasedSubjects,
   createEventPurges,
@@ -216,6 +217,15 @@ export function createModules(context: ModuleContext): CandorModule[] {
       onStored: (events) => {
         orders.service.enqueueEvents(events);
         segmentsFollow(events.map((e) => e.subjectId));
+      },
+      // A request prepared before an erasure finished, durable after its deletes: erased again.
+      erasures: {
+        anyErasedSince: (at) => erased.anyErasedSince(at),
+        erasedSince: (ids, at) => erased.erasedSince(ids, at),
+        eraseAgain: async (subjectIds) => {
+          for (const name of [EVENT_STORE_HOLDER, 'profiles', 'consent'])
+            await registry.get(name)?.erase({ subjectIds: [...subjectIds] });
+        },
       },
       orders: { fromPlatform: (...args) => orders.service.fromPlatform(...args) },
     },

@@ -49,7 +49,7 @@ export type ErasureFlowDeps = {
    * Where the subjects are named as erased before any holder runs, so that writes begun before the erasure
    * in any process leave them out or take themselves back (erased-subjects.ts in privacy).
    */
-  erased?: Pick<ErasedSubjects, 'record'>;
+  erased?: Pick<ErasedSubjects, 'record' | 'complete'>;
   /** Called before each target runs (fault-injection tests pause or crash here). */
   beforeTarget?(target: string): Promise<void>;
 };
@@ -207,6 +207,8 @@ export function createErasureFlow(deps: ErasureFlowDeps, config: ErasureFlowConf
 
       const targets = await deps.dsar.targets(requestId);
       if (targets.some((t) => t.status !== 'done')) return status(requestId);
+      // Every holder has run: what is prepared from now on was judged against what the erasure left.
+      await deps.erased?.complete(subjectIdsOf(subject));
 
       const eventPurge = await deps.purges.status(requestId);
       const unsigned: Omit<ErasureReceipt, 'signature'> = {

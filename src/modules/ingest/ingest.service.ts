@@ -95,10 +95,22 @@ export type IngestDeps = {
    * return at once: it runs on the commit path, so anything slow belongs in the listener's own queue.
    */
   onStored?: (events: readonly EventRecord[]) => void;
+  /**
+   * Erasures made by any process (privacy's erased subjects, and the holders' erase): what a request
+   * prepared before an erasure finished but made durable after the erasure's deletes is erased again.
+   */
+  erasures?: IngestErasures;
 };
 
 /** One step of the group commit's state-store transaction (vault writes, identity links). */
 export type StateWrite = GroupWrite;
+
+export type IngestErasures = {
+  anyErasedSince(preparedAt: number): Promise<boolean>;
+  erasedSince(subjectIds: Iterable<string | null>, preparedAt: number): Promise<Set<string>>;
+  /** Runs the erase of every holder ingestion writes to (events, vault and identity links, consent). */
+  eraseAgain(subjectIds: readonly string[]): Promise<void>;
+};
 
 export type IngestConfig = {
   /** Group-commit window, ms. */
@@ -192,6 +204,32 @@ export function createIngestService(deps: IngestDeps, config: IngestConfig = {})
   }
 
   /**
+   * After a group is durable: subjects whose erasure ran while the group's requests were between the consent
+   * gate and here are erased again, their events, vault writes and links with them (erased-subjects.ts in
+   * privacy says why asking now, after the write, is enough). The earliest time an event of the group was
+   * received stands for when its requests were prepared (imports give older times: more is asked, never
+   * less). Returns the events that stay. One small query per group when no erasure is recent.
+   */
+  async function takeBackErased(events: readonly EventRecord[]): Promise<readonly EventRecord[]> {
+    const erasures = deps.erasures;
+    if (!erasures || events.length === 0) return events;
+    let preparedAt = Infinity;
+    for (const e of events) if (e.receivedAt < preparedAt) preparedAt = e.receivedAt;
+    if (!(await erasures.anyErasedSince(preparedAt))) return events;
+    const subjects = new Set<string>();
+    for (const e of events) {
+      subjects.add(e.subjectId);
+      if (e.anonymousId !== null) subjects.add(e.anonymousId);
+      if (e.userId !== null) subjects.add(e.userId);
+    }
+    const erased = await erasures.erasedSince(subjects, preparedAt);
+    if (erased.size === 0) return events;
+    await erasures.eraseAgain([...erased]);
+    const named = (id: string | null) => id !== null && erased.has(id);
+    return events.filter((e) => !named(e.subjectId) && !named(e.anonymousId) && !named(e.userId));
+  }
+
+  /**
    * Server mode: one group commit becomes a few stream messages, all acked by JetStream before resolving.
    * The group's state writes (vault, identity links) belong to this API process's state store: they
    * commit first, in one transaction, so an acknowledged identify is never without its traits.
@@ -213,6 +251,8 @@ export function createIngestService(deps: IngestDeps, config: IngestConfig = {})
         return stream.publish(INGEST_SUBJECT, { id: uuidv7(), data: encoder.encode(JSON.stringify(batch)) });
       }),
     );
+    // The state writes are this process's; the events are taken back by the worker that stores them.
+    await takeBackErased(group.events);
   }
 
   /** Worker side: store one message's events (idempotent on event id) and its diagnostics (once per id). */
@@ -222,7 +262,8 @@ export function createIngestService(deps: IngestDeps, config: IngestConfig = {})
     const { events, quarantined, drops } = batch.unit;
     if (events.length > 0) await deps.events.append(events);
     await store.recordOnce(message.id, quarantined, drops, deps.clock.now().getTime());
-    if (events.length > 0) deps.onStored?.(events);
+    const kept = await takeBackErased(events);
+    if (kept.length > 0) deps.onStored?.(kept);
   }
 
   const stream = deps.stream;
@@ -245,7 +286,8 @@ export function createIngestService(deps: IngestDeps, config: IngestConfig = {})
             deps.events.accept(group.events),
             store.record(group.quarantined, group.drops, group.writes),
           ]);
-          if (group.events.length > 0) deps.onStored?.(group.events);
+          const kept = await takeBackErased(group.events);
+          if (kept.length > 0) deps.onStored?.(kept);
         },
   });
   let consumer: { stop(): Promise<void> } | undefined;

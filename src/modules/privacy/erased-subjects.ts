@@ -1,18 +1,21 @@
 /**
  * Subjects erased lately, known to every process through the state store. Work that began before an
- * erasure and writes after it — a second of recommendation impressions buffered in another API process, a
- * page of order events a worker read just before — must not bring the subject's data back once the holders
- * deleted it. A process's own memory of its erasures (kernel/expiring-set.ts) cannot see an erasure that
- * ran in another process.
+ * erasure and writes after it — a request's events and vault writes between the consent gate and the group
+ * commit, a second of recommendation impressions buffered in another API process, a page of order events a
+ * worker read just before — must not bring the subject's data back once the holders deleted it. A process's
+ * own memory of its erasures (kernel/expiring-set.ts) cannot see an erasure that ran in another process.
  *
- * The erasure records its subjects here before any holder runs. A writer of such data leaves out subjects
- * named here, and after its write has committed asks again about the subjects it wrote, erasing what it
- * wrote for any now named. That closes the race: the record commits before a holder's delete begins, so
- * either the delete sees the write, or the write committed after the record, and the question asked after
- * the write sees the record.
+ * The erasure records its subjects here before any holder runs, and marks them complete when every holder
+ * is done. A writer of such data asks, after its write has committed, about the subjects it wrote, and
+ * erases what it wrote for any named. That closes the race: the record commits before a holder's delete
+ * begins, so either the delete sees the write, or the write committed after the record and the question
+ * asked after the write sees the record. Buffered writers (impressions, orders from events) also leave out
+ * every subject named here before writing. Ingestion keeps what was prepared after the erasure completed
+ * (the consent gate then judged it against the erased ledger: the shopper consented again), so it asks
+ * `erasedSince` with the time its request was prepared.
  *
  * Stored is a digest of each pseudonym, never the pseudonym (an erased subject's pseudonym must appear
- * nowhere, issue 4's residual-data test), for ERASED_MEMORY_MS; then the row goes.
+ * nowhere, issue 4's residual-data test), for ERASED_MEMORY_MS after the erasure completed; then the row goes.
  */
 import { createHash } from 'node:crypto';
 import type { Clock } from '../../kernel/clock.ts';
@@ -21,14 +24,30 @@ import { privacyDb } from './store.ts';
 
 /** Far longer than any buffered write waits (impressions: a second; an order catch-up page: seconds). */
 export const ERASED_MEMORY_MS = 15 * 60_000;
+/**
+ * How far the clocks of two processes may disagree: a request prepared up to this long after another
+ * process saw an erasure complete still counts as prepared before it (its data is taken back, not kept).
+ */
+export const CLOCK_SKEW_MS = 5_000;
+/** An erasure that never completed (it is resumed by its job) is remembered this long from its start. */
+const UNFINISHED_MEMORY_MS = 24 * 3_600_000;
 const PRUNE_EVERY_MS = 60_000;
 const CHUNK = 500;
 
 export type ErasedSubjects = {
-  /** Names the subjects as erased from now on (for ERASED_MEMORY_MS). */
+  /** Names the subjects as being erased, from now until ERASED_MEMORY_MS after `complete`. */
   record(subjectIds: readonly string[]): Promise<void>;
-  /** Those of `subjectIds` erased within ERASED_MEMORY_MS. */
+  /** The erasure of these subjects is done: every holder has run. */
+  complete(subjectIds: readonly string[]): Promise<void>;
+  /** Those of `subjectIds` named by an erasure that is running or completed within ERASED_MEMORY_MS. */
   among(subjectIds: Iterable<string | null>): Promise<Set<string>>;
+  /**
+   * Those of `subjectIds` whose erasure is running, or completed after `preparedAt` (less CLOCK_SKEW_MS):
+   * what was prepared for them before the erasure finished must not stay.
+   */
+  erasedSince(subjectIds: Iterable<string | null>, preparedAt: number): Promise<Set<string>>;
+  /** Whether any erasure is running or completed after `preparedAt` (one cheap query: the common answer). */
+  anyErasedSince(preparedAt: number): Promise<boolean>;
 };
 
 const digestOf = (subjectId: string) =>
@@ -42,43 +61,81 @@ export function createErasedSubjects(deps: { state: StateStore; clock: Clock }):
     prunedAt = t;
     await db
       .deleteFrom('privacy_erased')
-      .where('erased_at', '<', t - ERASED_MEMORY_MS)
+      .where((eb) =>
+        eb.or([
+          eb('completed_at', '<', t - ERASED_MEMORY_MS),
+          eb.and([eb('completed_at', 'is', null), eb('erased_at', '<', t - UNFINISHED_MEMORY_MS)]),
+        ]),
+      )
       .execute();
   };
+  const maybePrune = async (t: number) => {
+    if (t - prunedAt >= PRUNE_EVERY_MS) await prune(t);
+  };
+  const digests = (subjectIds: readonly string[]) => [...new Set(subjectIds.map(digestOf))];
+
+  /** Subjects whose row is running or completed at or after `completedFrom`. */
+  async function named(subjectIds: Iterable<string | null>, completedFrom: number): Promise<Set<string>> {
+    const bySubject = new Map<string, string>();
+    for (const s of subjectIds) if (s !== null && !bySubject.has(s)) bySubject.set(s, digestOf(s));
+    const out = new Set<string>();
+    if (bySubject.size === 0) return out;
+    await maybePrune(now());
+    const subjectOf = new Map([...bySubject].map(([s, d]) => [d, s]));
+    const keys = [...subjectOf.keys()];
+    for (let i = 0; i < keys.length; i += CHUNK) {
+      const rows = await db
+        .selectFrom('privacy_erased')
+        .select('erased_key')
+        .where('erased_key', 'in', keys.slice(i, i + CHUNK))
+        .where((eb) => eb.or([eb('completed_at', 'is', null), eb('completed_at', '>=', completedFrom)]))
+        .execute();
+      for (const r of rows) out.add(subjectOf.get(r.erased_key)!);
+    }
+    return out;
+  }
+
   return {
     async record(subjectIds) {
       const t = now();
       await prune(t);
-      const digests = [...new Set(subjectIds.map(digestOf))];
-      for (let i = 0; i < digests.length; i += CHUNK) {
+      const keys = digests(subjectIds);
+      for (let i = 0; i < keys.length; i += CHUNK) {
         await db
           .insertInto('privacy_erased')
-          .values(digests.slice(i, i + CHUNK).map((d) => ({ erased_key: d, erased_at: t })))
+          .values(keys.slice(i, i + CHUNK).map((k) => ({ erased_key: k, erased_at: t, completed_at: null })))
           .onConflict((oc) =>
-            oc.column('erased_key').doUpdateSet((eb) => ({ erased_at: eb.ref('excluded.erased_at') })),
+            oc.column('erased_key').doUpdateSet((eb) => ({
+              erased_at: eb.ref('excluded.erased_at'),
+              completed_at: null,
+            })),
           )
           .execute();
       }
     },
-    async among(subjectIds) {
-      const bySubject = new Map<string, string>();
-      for (const s of subjectIds) if (s !== null && !bySubject.has(s)) bySubject.set(s, digestOf(s));
-      const out = new Set<string>();
-      if (bySubject.size === 0) return out;
+    async complete(subjectIds) {
       const t = now();
-      if (t - prunedAt >= PRUNE_EVERY_MS) await prune(t);
-      const subjectOf = new Map([...bySubject].map(([s, d]) => [d, s]));
-      const digests = [...subjectOf.keys()];
-      for (let i = 0; i < digests.length; i += CHUNK) {
-        const rows = await db
-          .selectFrom('privacy_erased')
-          .select('erased_key')
-          .where('erased_key', 'in', digests.slice(i, i + CHUNK))
-          .where('erased_at', '>=', t - ERASED_MEMORY_MS)
+      const keys = digests(subjectIds);
+      for (let i = 0; i < keys.length; i += CHUNK) {
+        await db
+          .updateTable('privacy_erased')
+          .set({ completed_at: t })
+          .where('erased_key', 'in', keys.slice(i, i + CHUNK))
           .execute();
-        for (const r of rows) out.add(subjectOf.get(r.erased_key)!);
       }
-      return out;
+    },
+    among: (subjectIds) => named(subjectIds, now() - ERASED_MEMORY_MS),
+    erasedSince: (subjectIds, preparedAt) => named(subjectIds, preparedAt - CLOCK_SKEW_MS),
+    async anyErasedSince(preparedAt) {
+      const row = await db
+        .selectFrom('privacy_erased')
+        .select('erased_key')
+        .where((eb) =>
+          eb.or([eb('completed_at', 'is', null), eb('completed_at', '>=', preparedAt - CLOCK_SKEW_MS)]),
+        )
+        .limit(1)
+        .executeTakeFirst();
+      return row !== undefined;
     },
   };
 }

@@ -91,7 +91,7 @@ export type RetentionRollupRow = {
 export type RetentionRunRow = { id: string; ran_at: Num; data_class: string; before_ts: Num; deleted: Num };
 
 /** A digest of an erased subject's pseudonym, for a while after the erasure (erased-subjects.ts). */
-export type ErasedRow = { erased_key: string; erased_at: Num };
+export type ErasedRow = { erased_key: string; erased_at: Num; completed_at: Num | null };
 
 export type PrivacyTables = {
   dsar_requests: DsarRequestRow;
@@ -273,6 +273,12 @@ export function privacyMigrations(dialect: StateDialect): Record<string, Migrati
           .on('privacy_erased')
           .column('erased_at')
           .execute();
+      },
+    },
+    'privacy-0007-erased-completed': {
+      async up(db: Kysely<unknown>) {
+        // When the erasure finished: ingestion takes back only what was prepared before that.
+        await db.schema.alterTable('privacy_erased').addColumn('completed_at', t.ts).execute();
       },
     },
   };
