@@ -57,6 +57,33 @@ export function createErasedSubjects(deps: { state: StateStore; clock: Clock }):
   const db = privacyDb(deps.state);
   const now = () => deps.clock.now().getTime();
   let prunedAt = -Infinity;
+  /**
+   * On SQLite one process holds the state store (the embedded default; the CLI talks to it through the
+   * admin listener), so every erasure records through this object and `anyErasedSince` — asked after every
+   * group commit — is answered from memory: erasures running here, and the latest completion. Marked before
+   * the record is written, so by the time an erasure's first delete begins, the answer already says so.
+   * Loaded once from the table (an erasure left running by a crash is resumed by its job, which records it
+   * again). PostgreSQL serves several processes and is asked each time.
+   */
+  const local =
+    deps.state.dialect === 'sqlite'
+      ? { loaded: null as Promise<void> | null, running: new Set<string>(), lastCompletedAt: -Infinity }
+      : null;
+  const loadLocal = () => {
+    if (local === null) return Promise.resolve();
+    local.loaded ??= (async () => {
+      const rows = await db.selectFrom('privacy_erased').select(['erased_key', 'completed_at']).execute();
+      for (const r of rows) {
+        if (r.completed_at === null) local.running.add(r.erased_key);
+        else local.lastCompletedAt = Math.max(local.lastCompletedAt, Number(r.completed_at));
+      }
+    })().catch((e: unknown) => {
+      // Asked again next time, rather than failing every group commit from now on.
+      local.loaded = null;
+      throw e;
+    });
+    return local.loaded;
+  };
   const prune = async (t: number) => {
     prunedAt = t;
     await db
@@ -98,8 +125,12 @@ export function createErasedSubjects(deps: { state: StateStore; clock: Clock }):
   return {
     async record(subjectIds) {
       const t = now();
-      await prune(t);
       const keys = digests(subjectIds);
+      if (local !== null) {
+        await loadLocal();
+        for (const k of keys) local.running.add(k);
+      }
+      await prune(t);
       for (let i = 0; i < keys.length; i += CHUNK) {
         await db
           .insertInto('privacy_erased')
@@ -123,10 +154,18 @@ export function createErasedSubjects(deps: { state: StateStore; clock: Clock }):
           .where('erased_key', 'in', keys.slice(i, i + CHUNK))
           .execute();
       }
+      if (local !== null) {
+        for (const k of keys) local.running.delete(k);
+        local.lastCompletedAt = Math.max(local.lastCompletedAt, t);
+      }
     },
     among: (subjectIds) => named(subjectIds, now() - ERASED_MEMORY_MS),
     erasedSince: (subjectIds, preparedAt) => named(subjectIds, preparedAt - CLOCK_SKEW_MS),
     async anyErasedSince(preparedAt) {
+      if (local !== null) {
+        await loadLocal();
+        return local.running.size > 0 || local.lastCompletedAt >= preparedAt - CLOCK_SKEW_MS;
+      }
       const row = await db
         .selectFrom('privacy_erased')
         .select('erased_key')
