@@ -78,6 +78,14 @@ describe('processor erasure webhook', () => {
     expect(
       pending.targets.filter((t) => t.target.startsWith('holder:')).every((t) => t.status === 'done'),
     ).toBe(true);
+    // The holders are done, so the erasure counts as complete for writers that ask (ingestion would otherwise
+    // check every group against it until the processor answers).
+    const named: { completed_at: unknown }[] = await shop.candor.stores.state.db
+      .selectFrom('privacy_erased')
+      .select('completed_at')
+      .execute();
+    expect(named.length).toBeGreaterThan(0);
+    expect(named.every((r) => r.completed_at !== null)).toBe(true);
 
     // The retry job finishes it.
     const [resumed] = await shop.privacy.service.resumeUnfinished();

@@ -206,9 +206,12 @@ export function createErasureFlow(deps: ErasureFlowDeps, config: ErasureFlowConf
       }
 
       const targets = await deps.dsar.targets(requestId);
+      // Every holder has run: what is prepared from now on was judged against what the erasure left. The
+      // purge and the processors' notices may still be retried (a processor down for a day); nothing they
+      // do writes the subject's data, so writers need not keep asking about them meanwhile.
+      if (targets.filter((t) => t.target.startsWith('holder:')).every((t) => t.status === 'done'))
+        await deps.erased?.complete(subjectIdsOf(subject));
       if (targets.some((t) => t.status !== 'done')) return status(requestId);
-      // Every holder has run: what is prepared from now on was judged against what the erasure left.
-      await deps.erased?.complete(subjectIdsOf(subject));
 
       const eventPurge = await deps.purges.status(requestId);
       const unsigned: Omit<ErasureReceipt, 'signature'> = {
