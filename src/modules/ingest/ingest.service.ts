@@ -206,9 +206,11 @@ export function createIngestService(deps: IngestDeps, config: IngestConfig = {})
   /**
    * After a group is durable: subjects whose erasure ran while the group's requests were between the consent
    * gate and here are erased again, their events, vault writes and links with them (erased-subjects.ts in
-   * privacy says why asking now, after the write, is enough). The earliest time an event of the group was
-   * received stands for when its requests were prepared (imports give older times: more is asked, never
-   * less). Returns the events that stay. One small query per group when no erasure is recent.
+   * privacy says why asking now, after the write, is enough). In server mode the worker asks once it stored
+   * a message, which is after the API process committed the group's state writes. The earliest time an event
+   * of the group was received stands for when its requests were prepared (imports give older times: more is
+   * asked, never less). Returns the events that stay. While no erasure is recent, a group costs an answer
+   * from memory (SQLite) or one small query (PostgreSQL).
    */
   async function takeBackErased(events: readonly EventRecord[]): Promise<readonly EventRecord[]> {
     const erasures = deps.erasures;
@@ -251,8 +253,8 @@ export function createIngestService(deps: IngestDeps, config: IngestConfig = {})
         return stream.publish(INGEST_SUBJECT, { id: uuidv7(), data: encoder.encode(JSON.stringify(batch)) });
       }),
     );
-    // The state writes are this process's; the events are taken back by the worker that stores them.
-    await takeBackErased(group.events);
+    // Nothing is taken back here: the worker that stores these events asks after this process's state
+    // writes committed (they commit before the publish), and its erase covers them too.
   }
 
   /** Worker side: store one message's events (idempotent on event id) and its diagnostics (once per id). */
