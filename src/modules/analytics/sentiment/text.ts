@@ -1,18 +1,14 @@
 /**
  * Text preparation for review sentiment: normalisation (NFKC, lower case, Traditional → Simplified with
- * OpenCC tables from opencc-js, so one model reads both scripts), language identification (en, id, zh)
+ * OpenCC's tables, kernel/chinese-script.ts, so one model reads both scripts), language identification (en, id, zh)
  * and the hashed features the classifier reads: word 1–2-grams everywhere, plus character 1–2-grams on
  * Chinese runs (Intl.Segmenter splits Chinese words, but short reviews are carried by characters as much).
  */
-import * as OpenCC from 'opencc-js';
+import { toSimplifiedChinese } from '../../../kernel/chinese-script.ts';
 
 export const SENTIMENT_LANGUAGES = ['en', 'id', 'zh'] as const;
 export type SentimentLang = (typeof SENTIMENT_LANGUAGES)[number];
 
-// Typed locally: the package's own declarations do not resolve under every linter configuration.
-type Convert = (text: string) => string;
-const opencc = OpenCC as unknown as { Converter(o: { from: string; to: string }): Convert };
-const toSimplified: Convert = opencc.Converter({ from: 'tw', to: 'cn' });
 const zhSegmenter = new Intl.Segmenter('zh', { granularity: 'word' });
 
 const HAN = /\p{Script=Han}/u;
@@ -34,7 +30,7 @@ const EN_WORDS = new Set(
 /** NFKC + lower case + Traditional → Simplified (only when the text holds Han characters: cheap otherwise). */
 export function normalise(text: string): string {
   const t = text.normalize('NFKC').toLowerCase();
-  return HAN.test(t) ? toSimplified(t) : t;
+  return HAN.test(t) ? toSimplifiedChinese(t) : t;
 }
 
 /** The review's language: zh when Han characters dominate letters, else id or en by function words. */

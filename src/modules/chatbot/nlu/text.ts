@@ -1,18 +1,16 @@
 /**
  * Text preparation shared by every NLU step: language identification (en, id, zh-Hans, zh-Hant, other),
- * Traditional → Simplified normalisation (OpenCC tables from opencc-js, so both scripts match one model) and
+ * Traditional → Simplified normalisation (OpenCC's tables, kernel/chinese-script.ts, so both scripts match one model) and
  * tokenisation (Intl.Segmenter for Chinese, which has no spaces between words).
  */
-import * as OpenCC from 'opencc-js';
+import {
+  toSimplifiedChinese as toSimplified,
+  toTraditionalChinese as toTraditional,
+} from '../../../kernel/chinese-script.ts';
 
 export const LANGUAGES = ['en', 'id', 'zh-Hans', 'zh-Hant', 'other'] as const;
 export type Lang = (typeof LANGUAGES)[number];
 
-// Typed locally: the package's own declarations do not resolve under every linter configuration.
-type Convert = (text: string) => string;
-const opencc = OpenCC as unknown as { Converter(o: { from: string; to: string }): Convert };
-const toSimplified: Convert = opencc.Converter({ from: 'tw', to: 'cn' });
-const toTraditional: Convert = opencc.Converter({ from: 'cn', to: 'tw' });
 const zhSegmenter = new Intl.Segmenter('zh', { granularity: 'word' });
 
 const HAN = /\p{Script=Han}/u;
