@@ -169,7 +169,16 @@ const cpuOf = (pid: number) => {
 };
 
 /** The server's runtime series (/metrics): event-loop delay since the previous scrape, GC pauses so far. */
-type Runtime = { loopP99Ms: number; loopMaxMs: number; gcMs: number; gcPauses: number; gcOver10Ms: number };
+type Runtime = {
+  loopP99Ms: number;
+  loopMaxMs: number;
+  gcMs: number;
+  gcPauses: number;
+  gcOver10Ms: number;
+  /** Full (mark-compact) collections: how many, and their pauses plus the incremental marking steps. */
+  majorGcs: number;
+  majorGcMs: number;
+};
 
 async function runtimeOf(url: string): Promise<Runtime> {
   const text = await (await fetch(`${url}/metrics`)).text();
@@ -183,6 +192,11 @@ async function runtimeOf(url: string): Promise<Runtime> {
     loopMaxMs: sum('nodejs_eventloop_delay_max_seconds ') * 1000,
     gcMs: sum('nodejs_gc_duration_seconds_sum') * 1000,
     gcPauses: sum('nodejs_gc_duration_seconds_count'),
+    majorGcs: sum('nodejs_gc_duration_seconds_count{kind="major"}'),
+    majorGcMs:
+      (sum('nodejs_gc_duration_seconds_sum{kind="major"}') +
+        sum('nodejs_gc_duration_seconds_sum{kind="incremental"}')) *
+      1000,
     gcOver10Ms:
       sum('nodejs_gc_duration_seconds_count') - sum('nodejs_gc_duration_seconds_bucket', 'le="0.01"}'),
   };
@@ -233,7 +247,7 @@ async function load(
     errors: 0,
     latencies: [],
     cpu: { all: 0, main: 0, client: 0, mainWaited: 0 },
-    runtime: { loopP99Ms: 0, loopMaxMs: 0, gcMs: 0, gcPauses: 0, gcOver10Ms: 0 },
+    runtime: { loopP99Ms: 0, loopMaxMs: 0, gcMs: 0, gcPauses: 0, gcOver10Ms: 0, majorGcs: 0, majorGcMs: 0 },
     scavenges: { count: 0, pauseMs: 0, promotedBytes: 0 },
   };
   collecting = phase.scavenges;
@@ -282,6 +296,8 @@ async function load(
     gcMs: runtime1.gcMs - runtime0.gcMs,
     gcPauses: runtime1.gcPauses - runtime0.gcPauses,
     gcOver10Ms: runtime1.gcOver10Ms - runtime0.gcOver10Ms,
+    majorGcs: runtime1.majorGcs - runtime0.majorGcs,
+    majorGcMs: runtime1.majorGcMs - runtime0.majorGcMs,
   };
   phase.cpu = {
     all: cpu1.all - cpu0.all,
@@ -410,6 +426,9 @@ try {
     // and the collector's pauses (their share of the phase, and how many were longer than 10 ms).
     'loop delay p99/max ms': `${p.runtime.loopP99Ms.toFixed(0)} / ${p.runtime.loopMaxMs.toFixed(0)}`,
     'GC % / >10 ms': `${((100 * p.runtime.gcMs) / (p.seconds * 1000)).toFixed(1)} / ${p.runtime.gcOver10Ms}`,
+    // Full collections mark the whole live heap on this thread: everything long-lived the process holds
+    // (caches, tables, code) costs here, per collection.
+    'full GCs / ms': `${p.runtime.majorGcs} / ${p.runtime.majorGcMs.toFixed(0)}`,
     ...(GC_TRACE
       ? {
           'young GC mean ms / promoted MB/s': `${(p.scavenges.pauseMs / Math.max(1, p.scavenges.count)).toFixed(1)} / ${(p.scavenges.promotedBytes / 1e6 / p.seconds).toFixed(1)}`,

@@ -4,8 +4,8 @@
  * phrase wins, the first dictionary of a group wins over the later ones, text is first split into the
  * segmentation dictionary's phrases, and an ideographic description sequence (U+2FF0–U+2FFF) is one unit.
  *
- * Why not opencc-js's own converter: it holds each table as a trie with one Map per node, about 200,000
- * Maps and 46 MB of heap for the three converters the chatbot and the review sentiment used. Every major
+ * Why not opencc-js's own converter: it holds each table as a trie with one Map per node, 43 MiB of heap
+ * for the three converters the chatbot and the review sentiment used (decision 0016). Every major
  * collection of a serving process visits all of them, while requests wait. Here a table is a hash table
  * over typed arrays and one string: a handful of objects the collector does not look into, a few MB, and
  * built on first use. `chinese-script.test.ts` checks that the results equal opencc-js's, character for
