@@ -16,12 +16,12 @@ import { createIngestModule } from '../modules/ingest/index.ts';
 import { createMarketingModule, type MarketingModule } from '../modules/marketing/index.ts';
 import { createOrdersModule, DEFAULT_ORDER_RETENTION_DAYS } from '../modules/orders/index.ts';
 import {
-  EVENT_STORE_HOLDER,
   createDsarStore,
   createErasedSubjects,
   createEventPurges,
   createHolderRegistry,
   createPrivacyModule,
+  createTakeBack,
   type PrivacyModule,
   type Subject,
 } from '../modules/privacy/index.ts';
@@ -172,6 +172,19 @@ export function createModules(context: ModuleContext): CandorModule[] {
   });
   // Subjects erased lately, for every process: buffered writes begun before an erasure leave them out.
   const erased = createErasedSubjects({ state: stores.state, clock });
+  const purges = createEventPurges(
+    {
+      state: stores.state,
+      events: stores.events,
+      clock,
+      logger: logger.child({ component: 'events-purge' }),
+    },
+    config.privacy.inlinePurgeMaxEvents !== undefined
+      ? { inlineMaxEvents: config.privacy.inlinePurgeMaxEvents }
+      : {},
+  );
+  // What a write begun before an erasure stored after it is erased again, and its event bytes purged.
+  const takeBack = createTakeBack({ registry, purges, logger: logger.child({ component: 'take-back' }) });
   // Order records: fed by signed platform webhooks and by stored order events; read by staff, shoppers, chat.
   const orders = createOrdersModule({
     erased,
@@ -222,10 +235,7 @@ export function createModules(context: ModuleContext): CandorModule[] {
       erasures: {
         anyErasedSince: (at) => erased.anyErasedSince(at),
         erasedSince: (ids, at) => erased.erasedSince(ids, at),
-        eraseAgain: async (subjectIds) => {
-          for (const name of [EVENT_STORE_HOLDER, 'profiles', 'consent'])
-            await registry.get(name)?.erase({ subjectIds: [...subjectIds] });
-        },
+        eraseAgain: (subjectIds) => takeBack.eraseAgain(subjectIds),
       },
       orders: { fromPlatform: (...args) => orders.service.fromPlatform(...args) },
     },
@@ -251,17 +261,6 @@ export function createModules(context: ModuleContext): CandorModule[] {
     retentionPolicies: () => lateP.privacy!.retention.policies(),
     processors: () => lateP.privacy!.processing.listProcessors(),
   });
-  const purges = createEventPurges(
-    {
-      state: stores.state,
-      events: stores.events,
-      clock,
-      logger: logger.child({ component: 'events-purge' }),
-    },
-    config.privacy.inlinePurgeMaxEvents !== undefined
-      ? { inlineMaxEvents: config.privacy.inlinePurgeMaxEvents }
-      : {},
-  );
   const smtp = smtpSettingsOf(config.smtpUrl, config.smtpFrom);
   // A transport without pooling opens one connection per message: nothing to close at shutdown.
   const codeMailer = smtp ? createTextMailer(smtp) : undefined;
