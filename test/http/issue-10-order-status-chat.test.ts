@@ -26,8 +26,9 @@ import { scanFor } from '../privacy/helpers.ts';
 const SHOPIFY_SECRET = 'shpss_0123456789abcdef0123456789abcdef';
 const APP_SECRET = 'meta-app-secret-for-tests';
 const PHONE = '6281234567890';
+const PHONE_2 = '6289876543210';
 
-type Sent = { url: string; auth: string | undefined; body: Record<string, unknown> };
+type Sent = { url: string; auth: string | undefined; body: Record<string, unknown>; status?: number };
 
 /** A local Graph API: answers 500 while `failNext` > 0 (counting down), else 200; records every call. */
 async function graphServer() {
@@ -44,6 +45,7 @@ async function graphServer() {
       });
       const fail = control.failNext > 0;
       if (fail) control.failNext--;
+      sent.at(-1)!.status = fail ? 500 : 200;
       res.writeHead(fail ? 500 : 200, { 'content-type': 'application/json' });
       res.end(
         JSON.stringify(
@@ -420,5 +422,75 @@ describe('agent replies on WhatsApp', () => {
 
     // The sender's number is nowhere in the data directory (the address is sealed with the key ring).
     expect(scanFor(path.join(dir.path, 'data'), [PHONE])).toEqual([]);
+  });
+});
+
+describe('bot replies on WhatsApp', () => {
+  const delivery = (id: string, text: string) =>
+    JSON.stringify({
+      object: 'whatsapp_business_account',
+      entry: [
+        {
+          id: 'WABA1',
+          changes: [
+            {
+              field: 'messages',
+              value: {
+                messaging_product: 'whatsapp',
+                metadata: { display_phone_number: '6281100000', phone_number_id: 'PN123' },
+                messages: [
+                  { from: PHONE_2, id, timestamp: '1735689600', type: 'text', text: { body: text } },
+                ],
+              },
+            },
+          ],
+        },
+      ],
+    });
+  const post = (raw: string) =>
+    call('POST', '/v1/chat/channels/whatsapp/webhook', {
+      body: raw,
+      headers: { 'x-hub-signature-256': signBody(raw, APP_SECRET) },
+    });
+  /** What reached the shopper: calls the Graph API accepted. */
+  const sentTo = () => graph.sent.filter((s) => s.body['to'] === PHONE_2 && s.status === 200);
+  const deliver = () => mod<CandorModule>('chatbot').jobs!['chatbot.deliver']!;
+
+  it('a reply the Graph API refuses goes to the outbox and reaches the shopper once, still answering 200', async () => {
+    graph.control.failNext = 1;
+    const res = await post(delivery('wamid.bot1', 'where is my order?'));
+    // 200 all the same: an error would make Meta redeliver, and the shopper would see the bot repeat itself.
+    expect(res.status).toBe(200);
+    expect(sentTo()).toHaveLength(0);
+
+    const jobs = candor.stores.jobs;
+    const job = (await jobs.claim('w1', ['chatbot.deliver'], 60_000))!;
+    expect(job).not.toBeNull();
+    await deliver()(job.payload, { jobId: job.id, attempt: job.attempts });
+    await jobs.complete(job.id, 'w1');
+    expect(sentTo()).toHaveLength(1);
+    expect(String((sentTo()[0]!.body['text'] as { body: string }).body)).toMatch(/order number/i);
+
+    // Meta redelivers the same message: the reply went out, so nothing is sent and nothing is queued.
+    expect((await post(delivery('wamid.bot1', 'where is my order?'))).status).toBe(200);
+    expect(sentTo()).toHaveLength(1);
+    expect(await jobs.claim('w1', ['chatbot.deliver'], 60_000)).toBeNull();
+  });
+
+  it('a webhook redelivered after the reply was lost (a crash before sending) sends that reply, once', async () => {
+    const before = sentTo().length;
+    // The first delivery's reply is stored but never sent, as when the process dies between the two.
+    graph.control.failNext = 1;
+    const raw = delivery('wamid.bot2', 'I want to return an item');
+    expect((await post(raw)).status).toBe(200);
+    const jobs = candor.stores.jobs;
+    const queued = (await jobs.claim('w1', ['chatbot.deliver'], 60_000))!;
+    await jobs.complete(queued.id, 'w1'); // the outbox's copy is lost with the process
+    expect(sentTo()).toHaveLength(before);
+
+    expect((await post(raw)).status).toBe(200);
+    expect(sentTo()).toHaveLength(before + 1);
+    expect((await post(raw)).status).toBe(200);
+    expect(sentTo()).toHaveLength(before + 1);
   });
 });

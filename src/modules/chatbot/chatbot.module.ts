@@ -160,7 +160,6 @@ export function createChatbotModule(deps: ChatbotDeps, config: ChatbotConfig = {
         rateLimit: deps.rateLimit,
         clientKey: deps.clientKey,
         channels: config.channels,
-        fetch: deps.fetch,
       }),
     jobs: {
       [CHAT_DELIVER_JOB]: (payload) => service.deliver(payload),

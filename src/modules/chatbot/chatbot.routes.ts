@@ -12,7 +12,6 @@ import {
   handshake,
   parseInstagram,
   parseWhatsApp,
-  sendText,
   threadIdOf,
   verifySignature,
   type ChannelConfig,
@@ -36,7 +35,6 @@ export type ChatRouteDeps = {
   /** A pseudonym of the caller's IP (never the IP itself), for per-client buckets. */
   clientKey?: ((c: Context<AppEnv>) => string) | undefined;
   channels?: Partial<Record<MessagingChannel, ChannelConfig>> | undefined;
-  fetch?: typeof fetch | undefined;
 };
 
 /** Per client: a person types a few messages a minute; a script hammering the bot gets 429 + Retry-After. */
@@ -69,6 +67,10 @@ const MessageBody = z
 const Reply = z.object({
   text: z.string(),
   source: z.object({ title: z.string(), url: z.string() }).optional(),
+  messageId: z
+    .string()
+    .optional()
+    .openapi({ description: 'The stored message (as the transcript lists it).' }),
 });
 const MessageResult = z
   .object({
@@ -361,7 +363,7 @@ const CHANNEL_TITLES: Record<MessagingChannel, string> = { whatsapp: 'WhatsApp',
 
 /** WhatsApp Cloud API and Instagram Messaging webhooks: handshake, signed deliveries, replies via the Graph API. */
 function mountChannelRoutes(router: Router, deps: ChatRouteDeps): void {
-  const { service, logger } = deps;
+  const { service } = deps;
   for (const channel of ['whatsapp', 'instagram'] as const) {
     const path = `/v1/chat/channels/${channel}/webhook`;
     const title = CHANNEL_TITLES[channel];
@@ -452,18 +454,12 @@ function mountChannelRoutes(router: Router, deps: ChatRouteDeps): void {
             // Kept sealed on the conversation, so an agent's later reply can reach the sender.
             address: { from: m.from, to: m.to },
           });
-          // A redelivery was answered the first time: sending again would show the shopper repeats.
-          if (result.replayed) continue;
-          for (const r of result.replies) {
-            const text = r.source ? `${r.text}\n${r.source.title}: ${r.source.url}` : r.text;
-            const sent = await sendText(config, m, text, deps.fetch);
-            // Answered 200 either way: an error status would make Meta redeliver and the shopper see repeats.
-            if (!sent.ok)
-              logger.warn(
-                { channel, conversationId: result.conversationId, status: sent.status, error: sent.error },
-                'outbound chat message failed',
-              );
-          }
+          // Sent now, or queued and retried when the Graph API fails; a redelivery (replayed) sends only
+          // what was not delivered the first time, so the shopper sees no repeats.
+          await service.deliverReplies(
+            result.replies.flatMap((r) => (r.messageId ? [r.messageId] : [])),
+            m,
+          );
         }
         return c.json({ received: messages.length }, 200);
       },

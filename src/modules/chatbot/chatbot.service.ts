@@ -57,7 +57,16 @@ export type ChatbotPorts = {
 
 export type ChannelName = 'web' | 'rest' | 'whatsapp' | 'instagram';
 
-export type Reply = { text: string; source?: { title: string; url: string } };
+export type Reply = {
+  text: string;
+  source?: { title: string; url: string };
+  /** The stored message (set on the replies `handleMessage` returns). */
+  messageId?: string;
+};
+
+const MESSAGING_CHANNELS: readonly ChannelName[] = ['whatsapp', 'instagram'];
+/** A reply as a messaging channel shows it: plain text, the source's title and link on a line of their own. */
+const channelText = (r: Reply) => (r.source ? `${r.text}\n${r.source.title}: ${r.source.url}` : r.text);
 
 export type MessageResult = {
   conversationId: string;
@@ -141,9 +150,9 @@ export function createChatbotService(deps: ChatbotServiceDeps, config: ChatbotSe
     role: MessageRow['role'],
     text: string,
     extra: Partial<MessageRow> = {},
-  ) {
+  ): Promise<string> {
+    const id = extra.id ?? newId('msg');
     await store.insertMessage({
-      id: newId('msg'),
       conversation_id: conv.id,
       subject_id: conv.subject_id,
       role,
@@ -154,7 +163,42 @@ export function createChatbotService(deps: ChatbotServiceDeps, config: ChatbotSe
       created_at: now(),
       delivered_at: null,
       ...extra,
+      id,
     });
+    return id;
+  }
+
+  /**
+   * Sends one stored agent or bot message on its messaging channel, to `address` when the caller has it in
+   * hand (a webhook being answered), else to the sender sealed on the conversation (the outbox). A message
+   * already delivered, or not on a messaging channel, is left alone; a failure throws (the outbox retries).
+   * The text sent is the stored (redacted) text, the same the transcript shows.
+   */
+  async function sendStored(
+    messageId: string,
+    address?: { channel: MessagingChannel; from: string; to: string },
+  ): Promise<void> {
+    const msg = await store.getMessage(messageId);
+    if (!msg || msg.delivered_at !== null || (msg.role !== 'agent' && msg.role !== 'bot')) return;
+    const conv = await store.getConversation(msg.conversation_id);
+    if (!conv || (conv.channel !== 'whatsapp' && conv.channel !== 'instagram')) return;
+    const channel: MessagingChannel = conv.channel;
+    const channelConfig = config.channels?.[channel];
+    if (!channelConfig)
+      throw new Error(`the ${channel} channel is not configured; the reply waits for a retry`);
+    let to = address;
+    if (!to) {
+      if (!conv.channel_address) return;
+      if (!deps.sealer)
+        throw new Error(`no sealer to open the ${channel} sender; the reply waits for a retry`);
+      to = {
+        channel,
+        ...(JSON.parse(deps.sealer.open(conv.channel_address)) as { from: string; to: string }),
+      };
+    }
+    const sent = await sendText(channelConfig, to, msg.text, deps.fetch);
+    if (!sent.ok) throw new Error(`${channel} send failed: ${sent.status} ${sent.error}`);
+    await store.markDelivered(messageId, now());
   }
 
   async function handOff(conv: ConversationRow, reason: string): Promise<boolean> {
@@ -490,7 +534,7 @@ export function createChatbotService(deps: ChatbotServiceDeps, config: ChatbotSe
           const all = await store.messages(conv.id);
           const replies = all
             .filter((m) => m.client_message_id?.startsWith(`${input.clientMessageId}#`))
-            .map((m) => ({ text: m.text }));
+            .map((m) => ({ text: m.text, messageId: m.id }));
           return {
             ...base,
             state: conv.state,
@@ -578,10 +622,13 @@ export function createChatbotService(deps: ChatbotServiceDeps, config: ChatbotSe
           }
         }
       }
-      for (const [i, r] of replies.entries())
-        await record(conv, 'bot', r.text, {
+      for (const [i, r] of replies.entries()) {
+        // On a messaging channel the transcript keeps the text as sent there (the outbox sends it again).
+        const text = MESSAGING_CHANNELS.includes(input.channel) ? channelText(r) : r.text;
+        r.messageId = await record(conv, 'bot', text, {
           client_message_id: input.clientMessageId ? `${input.clientMessageId}#${i}` : null,
         });
+      }
       await store.updateConversation(conv.id, { updated_at: now(), lang });
       return {
         ...base,
@@ -673,7 +720,44 @@ export function createChatbotService(deps: ChatbotServiceDeps, config: ChatbotSe
     },
 
     /**
-     * The outbox job: sends one agent message through the Graph API. A message already delivered is not
+     * A messaging channel's bot replies, sent at once in order. A reply that cannot be sent now (the Graph
+     * API failing or slow to answer) goes to the outbox and is retried with backoff, so a shopper is not
+     * left without an answer by one failed call; a reply already delivered is not sent again (a webhook
+     * redelivered after a crash sends only what had not gone). Never throws: the webhook must answer 200,
+     * or the platform redelivers and the shopper sees repeats.
+     */
+    async deliverReplies(
+      messageIds: readonly string[],
+      address: { channel: MessagingChannel; from: string; to: string },
+    ): Promise<void> {
+      let queue = false;
+      for (const messageId of messageIds) {
+        // After one reply failed, the later ones wait in the outbox too, so they arrive in order.
+        if (!queue) {
+          try {
+            await sendStored(messageId, address);
+            continue;
+          } catch (err) {
+            deps.logger.warn({ err, messageId }, 'chat reply not sent; queued for another try');
+            queue = true;
+          }
+        }
+        try {
+          // The outbox reads the sender from the conversation, where it is kept sealed.
+          if (!deps.jobs || !deps.sealer) throw new Error('no outbox: the reply cannot be retried');
+          await deps.jobs.enqueue(
+            CHAT_DELIVER_JOB,
+            { messageId },
+            { uniqueKey: `chat-deliver:${messageId}`, maxAttempts: DELIVER_MAX_ATTEMPTS },
+          );
+        } catch (err) {
+          deps.logger.error({ err, messageId }, 'chat reply could not be queued for delivery');
+        }
+      }
+    },
+
+    /**
+     * The outbox job: sends one agent or bot message through the Graph API. A message already delivered is not
      * sent again; a failure throws, so the job runner retries it with backoff. The text sent is the stored
      * (redacted) text, the same the transcript shows.
      */
@@ -683,18 +767,7 @@ export function createChatbotService(deps: ChatbotServiceDeps, config: ChatbotSe
           ? (payload as { messageId?: unknown }).messageId
           : undefined;
       if (typeof messageId !== 'string') return;
-      const msg = await store.getMessage(messageId);
-      if (!msg || msg.delivered_at !== null || msg.role !== 'agent') return;
-      const conv = await store.getConversation(msg.conversation_id);
-      if (!conv?.channel_address || (conv.channel !== 'whatsapp' && conv.channel !== 'instagram')) return;
-      const channel: MessagingChannel = conv.channel;
-      const channelConfig = config.channels?.[channel];
-      if (!channelConfig || !deps.sealer)
-        throw new Error(`the ${channel} channel is not configured; the reply waits for a retry`);
-      const address = JSON.parse(deps.sealer.open(conv.channel_address)) as { from: string; to: string };
-      const sent = await sendText(channelConfig, { channel, ...address }, msg.text, deps.fetch);
-      if (!sent.ok) throw new Error(`${channel} send failed: ${sent.status} ${sent.error}`);
-      await store.markDelivered(messageId, now());
+      await sendStored(messageId);
     },
 
     async resolve(conversationId: string) {
