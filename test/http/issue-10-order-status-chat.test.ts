@@ -470,6 +470,9 @@ describe('bot replies on WhatsApp', () => {
     await jobs.complete(job.id, 'w1');
     expect(sentTo()).toHaveLength(1);
     expect(String((sentTo()[0]!.body['text'] as { body: string }).body)).toMatch(/order number/i);
+    // The outbox sends the reply as the webhook tried to.
+    const refused = graph.sent.filter((x) => x.body['to'] === PHONE_2 && x.status === 500);
+    expect(sentTo()[0]!.body['text']).toEqual(refused[0]!.body['text']);
 
     // Meta redelivers the same message: the reply went out, so nothing is sent and nothing is queued.
     expect((await post(delivery('wamid.bot1', 'where is my order?'))).status).toBe(200);

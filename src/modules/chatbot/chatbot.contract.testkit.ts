@@ -48,6 +48,34 @@ export function chatbotContract(open: () => Promise<StateStore>) {
     expect(stored.map((m) => m.text).join(' ')).toContain('[email]');
   });
 
+  it('keeps the bot’s replies as said: a tracking number is stored whole, the shopper’s e-mail is not', async () => {
+    const { service, store } = await setup({
+      orders: {
+        verify: async ({ orderId, email }) =>
+          orderId === 'ORD-12345' && email === 'ana@example.com'
+            ? { status: 'shipped', carrier: 'JNE', trackingNumber: 'JNE0012345678' }
+            : null,
+      },
+    });
+    const a = await service.handleMessage({
+      text: 'where is my order ORD-12345?',
+      subjectId: null,
+      channel: 'rest',
+    });
+    const c = await service.handleMessage({
+      conversationId: a.conversationId,
+      text: 'ana@example.com',
+      subjectId: null,
+      channel: 'rest',
+    });
+    expect(c.replies.map((r) => r.text).join(' ')).toContain('JNE0012345678');
+    const stored = await store.messages(a.conversationId);
+    const bot = stored.filter((m) => m.role === 'bot').map((m) => m.text);
+    expect(bot).toEqual(expect.arrayContaining(c.replies.map((r) => r.text)));
+    expect(bot.join(' ')).not.toContain('[phone]');
+    expect(stored.map((m) => m.text).join(' ')).not.toContain('ana@example.com');
+  });
+
   it('stops verifying after three failed tries in a conversation and hands off once', async () => {
     const calls: string[] = [];
     const { service } = await setup({

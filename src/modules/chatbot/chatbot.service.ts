@@ -156,7 +156,10 @@ export function createChatbotService(deps: ChatbotServiceDeps, config: ChatbotSe
       conversation_id: conv.id,
       subject_id: conv.subject_id,
       role,
-      text: redact(text),
+      // What shoppers and agents write is redacted; the bot's own replies are kept as said (and sent again
+      // as said by the outbox): they hold no secret a shopper typed, since the optional phrasing model only
+      // sees redacted text, while masking them would turn order and tracking numbers into "[phone]".
+      text: role === 'bot' ? text : redact(text),
       intent: null,
       confidence: null,
       client_message_id: null,
@@ -172,7 +175,7 @@ export function createChatbotService(deps: ChatbotServiceDeps, config: ChatbotSe
    * Sends one stored agent or bot message on its messaging channel, to `address` when the caller has it in
    * hand (a webhook being answered), else to the sender sealed on the conversation (the outbox). A message
    * already delivered, or not on a messaging channel, is left alone; a failure throws (the outbox retries).
-   * The text sent is the stored (redacted) text, the same the transcript shows.
+   * The text sent is the stored text, the same the transcript shows (an agent's redacted, the bot's as said).
    */
   async function sendStored(
     messageId: string,
