@@ -13,6 +13,7 @@ export const WRAPPED_KEY_COLUMNS = [
   { table: 'staff_outbox', id: 'id', column: 'data_key' }, // auth: sealed outgoing messages
   { table: 'ingest_webhook_secrets', id: 'id', column: 'sealed_secret' }, // ingest: shop webhook secrets
   { table: 'chat_conversations', id: 'id', column: 'channel_address' }, // chatbot: sealed messaging addresses
+  { table: 'chat_messages', id: 'id', column: 'outgoing_sealed' }, // chatbot: agent replies waiting to be sent
 ] as const;
 
 export type RotationResult = { primaryKek: string; rewrapped: Record<string, number>; total: number };

@@ -27,6 +27,8 @@ const SHOPIFY_SECRET = 'shpss_0123456789abcdef0123456789abcdef';
 const APP_SECRET = 'meta-app-secret-for-tests';
 const PHONE = '6281234567890';
 const PHONE_2 = '6289876543210';
+const AGENT_TEXT =
+  'Hi, this is Sari from the shop. Your parcel is with SiCepat, tracking SICEPAT004455667788.';
 
 type Sent = { url: string; auth: string | undefined; body: Record<string, unknown>; status?: number };
 
@@ -378,7 +380,7 @@ describe('agent replies on WhatsApp', () => {
     const conv = inbox.conversations.find((c) => c.channel === 'whatsapp')!;
     const reply = await call('POST', `/v1/chat/conversations/${conv.id}/agent-messages`, {
       ...agent,
-      body: { text: 'Hi, this is Sari from the shop. How can I help?' },
+      body: { text: AGENT_TEXT },
     });
     expect(reply.status).toBe(200);
     const { delivery, messageId } = (await reply.json()) as { delivery: string; messageId: string };
@@ -413,15 +415,27 @@ describe('agent replies on WhatsApp', () => {
     expect(sent.body).toMatchObject({
       messaging_product: 'whatsapp',
       to: PHONE,
-      text: { body: 'Hi, this is Sari from the shop. How can I help?' },
+      // As the agent wrote it: the transcript keeps it redacted, the shopper must not get "[phone]".
+      text: { body: AGENT_TEXT },
+    });
+    const stored = await candor.stores.state.db
+      .selectFrom('chat_messages' as never)
+      .select(['text', 'outgoing_sealed'] as never[])
+      .where('id' as never, '=', messageId as never)
+      .executeTakeFirstOrThrow();
+    expect(stored).toEqual({
+      text: 'Hi, this is Sari from the shop. Your parcel is with SiCepat, tracking SICEPAT[phone].',
+      // The sealed copy goes once delivered.
+      outgoing_sealed: null,
     });
     const calls = graph.sent.length;
     // A duplicate run of the same job sends nothing: the message is marked delivered.
     await deliver(retry.payload, { jobId: retry.id, attempt: retry.attempts + 1 });
     expect(graph.sent).toHaveLength(calls);
 
-    // The sender's number is nowhere in the data directory (the address is sealed with the key ring).
-    expect(scanFor(path.join(dir.path, 'data'), [PHONE])).toEqual([]);
+    // The sender's number is nowhere in the data directory (the address is sealed with the key ring), and
+    // the agent's tracking number never was in the clear (sealed until delivered, redacted in the transcript).
+    expect(scanFor(path.join(dir.path, 'data'), [PHONE, '004455667788'])).toEqual([]);
   });
 });
 

@@ -91,7 +91,7 @@ export function createChatbotModule(deps: ChatbotDeps, config: ChatbotConfig = {
     describe: () => ({
       name: 'chatbot',
       summary:
-        'Your conversations with the shop assistant and its staff, with e-mails, phone numbers, card numbers and codes removed before storing.',
+        'Your conversations with the shop assistant and its staff, with e-mails, phone numbers, card numbers and codes removed before storing (a staff reply to you on WhatsApp or Instagram is kept encrypted, as written, only until it is delivered).',
       sources: ['what you wrote in the chat', 'replies from the assistant and staff'],
       tables: [
         {
@@ -107,7 +107,7 @@ export function createChatbotModule(deps: ChatbotDeps, config: ChatbotConfig = {
           store: 'state',
           table: 'chat_messages',
           subjectColumns: ['subject_id'],
-          personalColumns: ['text'],
+          personalColumns: ['text', 'outgoing_sealed'],
           category: 'chat_transcripts',
           purpose: 'The conversation itself, so staff can continue it.',
           retention: `${retentionDays} days after the last message, or until erasure.`,

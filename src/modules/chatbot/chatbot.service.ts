@@ -165,6 +165,7 @@ export function createChatbotService(deps: ChatbotServiceDeps, config: ChatbotSe
       client_message_id: null,
       created_at: now(),
       delivered_at: null,
+      outgoing_sealed: null,
       ...extra,
       id,
     });
@@ -175,7 +176,7 @@ export function createChatbotService(deps: ChatbotServiceDeps, config: ChatbotSe
    * Sends one stored agent or bot message on its messaging channel, to `address` when the caller has it in
    * hand (a webhook being answered), else to the sender sealed on the conversation (the outbox). A message
    * already delivered, or not on a messaging channel, is left alone; a failure throws (the outbox retries).
-   * The text sent is the stored text, the same the transcript shows (an agent's redacted, the bot's as said).
+   * The text sent is what the bot said or the agent wrote (the transcript keeps an agent's text redacted).
    */
   async function sendStored(
     messageId: string,
@@ -199,7 +200,10 @@ export function createChatbotService(deps: ChatbotServiceDeps, config: ChatbotSe
         ...(JSON.parse(deps.sealer.open(conv.channel_address)) as { from: string; to: string }),
       };
     }
-    const sent = await sendText(channelConfig, to, msg.text, deps.fetch);
+    // An agent's reply goes out as written (its transcript text is redacted); the bot's is stored as said.
+    const text =
+      msg.outgoing_sealed !== null && deps.sealer ? deps.sealer.open(msg.outgoing_sealed) : msg.text;
+    const sent = await sendText(channelConfig, to, text, deps.fetch);
     if (!sent.ok) throw new Error(`${channel} send failed: ${sent.status} ${sent.error}`);
     await store.markDelivered(messageId, now());
   }
@@ -700,7 +704,12 @@ export function createChatbotService(deps: ChatbotServiceDeps, config: ChatbotSe
       await this.claim(conversationId, agentId);
       const conv = (await store.getConversation(conversationId))!;
       const messageId = newId('msg');
-      await record(conv, 'agent', text, { id: messageId });
+      // On a messaging channel the shopper gets what the agent wrote: sealed until delivered.
+      const sealer = conv.channel === 'whatsapp' || conv.channel === 'instagram' ? deps.sealer : undefined;
+      await record(conv, 'agent', text, {
+        id: messageId,
+        ...(sealer ? { outgoing_sealed: sealer.seal(text) } : {}),
+      });
       await store.updateConversation(conversationId, { updated_at: now() });
       let delivery: 'transcript' | 'queued' | 'unavailable' = 'transcript';
       if (conv.channel === 'whatsapp' || conv.channel === 'instagram') {

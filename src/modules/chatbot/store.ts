@@ -49,6 +49,11 @@ export type MessageRow = {
   created_at: Num;
   /** When an agent's message reached the messaging platform (null: not sent, or not a messaging channel). */
   delivered_at: Num | null;
+  /**
+   * An agent reply on a messaging channel as written, sealed with the key ring, until it is delivered: the
+   * transcript's `text` is redacted, and the shopper must get what the agent wrote. Cleared on delivery.
+   */
+  outgoing_sealed: string | null;
 };
 
 export type ChatTables = { chat_conversations: ConversationRow; chat_messages: MessageRow };
@@ -132,6 +137,11 @@ export function chatbotMigrations(store: StateStore): Record<string, Migration> 
         await db.schema.alterTable('chat_messages').addColumn('delivered_at', t.ts).execute();
       },
     },
+    'chatbot-0003-outgoing-sealed': {
+      async up(db: Kysely<unknown>) {
+        await db.schema.alterTable('chat_messages').addColumn('outgoing_sealed', t.text).execute();
+      },
+    },
   };
 }
 
@@ -168,11 +178,14 @@ export function createChatStore(state: StateStore) {
         .executeTakeFirst(),
     getMessage: (id: string) =>
       db.selectFrom('chat_messages').selectAll().where('id', '=', id).executeTakeFirst(),
-    /** Marks an agent message as sent; false when it already was (a retried delivery sends nothing). */
+    /**
+     * Marks a message as sent and drops its sealed outgoing copy; false when it already was (a retried
+     * delivery sends nothing).
+     */
     async markDelivered(id: string, at: number): Promise<boolean> {
       const r = await db
         .updateTable('chat_messages')
-        .set({ delivered_at: at })
+        .set({ delivered_at: at, outgoing_sealed: null })
         .where('id', '=', id)
         .where('delivered_at', 'is', null)
         .executeTakeFirst();
