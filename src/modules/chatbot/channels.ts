@@ -10,6 +10,11 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 
 export type MessagingChannel = 'whatsapp' | 'instagram';
 
+/** WhatsApp and Instagram: channels whose shopper reads replies on the platform, sent through its API. */
+export function isMessagingChannel(channel: string): channel is MessagingChannel {
+  return channel === 'whatsapp' || channel === 'instagram';
+}
+
 export type ChannelConfig = {
   /** The token typed into the Meta app dashboard for the webhook handshake. */
   verifyToken: string;

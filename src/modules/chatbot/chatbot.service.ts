@@ -9,7 +9,7 @@ import { newId } from '../../kernel/ids.ts';
 import type { Logger } from '../../kernel/logger.ts';
 import { SHOP_INTENTS, shopTrainingExamples, type ShopIntent } from './dialogue/intents.ts';
 import { intentName, say, statusName } from './dialogue/replies.ts';
-import { sendText, type ChannelConfig, type MessagingChannel } from './channels.ts';
+import { isMessagingChannel, sendText, type ChannelConfig, type MessagingChannel } from './channels.ts';
 import { createFaqIndex, DEFAULT_FAQ, type FaqEntry, type FaqIndex } from './faq.ts';
 import { createPhraser, type LlmConfig } from './llm.ts';
 import { trainIntentModel, type Candidate, type IntentModel } from './nlu/classifier.ts';
@@ -64,7 +64,6 @@ export type Reply = {
   messageId?: string;
 };
 
-const MESSAGING_CHANNELS: readonly ChannelName[] = ['whatsapp', 'instagram'];
 /** A reply as a messaging channel shows it: plain text, the source's title and link on a line of their own. */
 const channelText = (r: Reply) => (r.source ? `${r.text}\n${r.source.title}: ${r.source.url}` : r.text);
 
@@ -185,8 +184,8 @@ export function createChatbotService(deps: ChatbotServiceDeps, config: ChatbotSe
     const msg = await store.getMessage(messageId);
     if (!msg || msg.delivered_at !== null || (msg.role !== 'agent' && msg.role !== 'bot')) return;
     const conv = await store.getConversation(msg.conversation_id);
-    if (!conv || (conv.channel !== 'whatsapp' && conv.channel !== 'instagram')) return;
-    const channel: MessagingChannel = conv.channel;
+    if (!conv || !isMessagingChannel(conv.channel)) return;
+    const channel = conv.channel;
     const channelConfig = config.channels?.[channel];
     if (!channelConfig)
       throw new Error(`the ${channel} channel is not configured; the reply waits for a retry`);
@@ -207,6 +206,14 @@ export function createChatbotService(deps: ChatbotServiceDeps, config: ChatbotSe
     if (!sent.ok) throw new Error(`${channel} send failed: ${sent.status} ${sent.error}`);
     await store.markDelivered(messageId, now());
   }
+
+  /** One outbox job per message (its unique key keeps a second enqueue from sending twice). */
+  const queueDelivery = (jobs: ChatJobs, messageId: string) =>
+    jobs.enqueue(
+      CHAT_DELIVER_JOB,
+      { messageId },
+      { uniqueKey: `chat-deliver:${messageId}`, maxAttempts: DELIVER_MAX_ATTEMPTS },
+    );
 
   async function handOff(conv: ConversationRow, reason: string): Promise<boolean> {
     // Conditional transition: a retried or concurrent request finds the state moved and does nothing.
@@ -631,7 +638,7 @@ export function createChatbotService(deps: ChatbotServiceDeps, config: ChatbotSe
       }
       for (const [i, r] of replies.entries()) {
         // On a messaging channel the transcript keeps the text as sent there (the outbox sends it again).
-        const text = MESSAGING_CHANNELS.includes(input.channel) ? channelText(r) : r.text;
+        const text = isMessagingChannel(input.channel) ? channelText(r) : r.text;
         r.messageId = await record(conv, 'bot', text, {
           client_message_id: input.clientMessageId ? `${input.clientMessageId}#${i}` : null,
         });
@@ -705,20 +712,16 @@ export function createChatbotService(deps: ChatbotServiceDeps, config: ChatbotSe
       const conv = (await store.getConversation(conversationId))!;
       const messageId = newId('msg');
       // On a messaging channel the shopper gets what the agent wrote: sealed until delivered.
-      const sealer = conv.channel === 'whatsapp' || conv.channel === 'instagram' ? deps.sealer : undefined;
+      const sealer = isMessagingChannel(conv.channel) ? deps.sealer : undefined;
       await record(conv, 'agent', text, {
         id: messageId,
         ...(sealer ? { outgoing_sealed: sealer.seal(text) } : {}),
       });
       await store.updateConversation(conversationId, { updated_at: now() });
       let delivery: 'transcript' | 'queued' | 'unavailable' = 'transcript';
-      if (conv.channel === 'whatsapp' || conv.channel === 'instagram') {
+      if (isMessagingChannel(conv.channel)) {
         if (deps.jobs && conv.channel_address !== null && config.channels?.[conv.channel]) {
-          await deps.jobs.enqueue(
-            CHAT_DELIVER_JOB,
-            { messageId },
-            { uniqueKey: `chat-deliver:${messageId}`, maxAttempts: DELIVER_MAX_ATTEMPTS },
-          );
+          await queueDelivery(deps.jobs, messageId);
           delivery = 'queued';
         } else {
           delivery = 'unavailable';
@@ -757,11 +760,7 @@ export function createChatbotService(deps: ChatbotServiceDeps, config: ChatbotSe
         try {
           // The outbox reads the sender from the conversation, where it is kept sealed.
           if (!deps.jobs || !deps.sealer) throw new Error('no outbox: the reply cannot be retried');
-          await deps.jobs.enqueue(
-            CHAT_DELIVER_JOB,
-            { messageId },
-            { uniqueKey: `chat-deliver:${messageId}`, maxAttempts: DELIVER_MAX_ATTEMPTS },
-          );
+          await queueDelivery(deps.jobs, messageId);
         } catch (err) {
           deps.logger.error({ err, messageId }, 'chat reply could not be queued for delivery');
         }

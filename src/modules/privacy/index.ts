@@ -61,5 +61,5 @@ export {
   INLINE_PURGE_MAX_EVENTS,
 } from './event-purge.ts';
 export type { EventPurges, EventPurgeStatus } from './event-purge.ts';
-export { createTakeBack, TAKE_BACK_HOLDERS } from './take-back.ts';
+export { createTakeBack } from './take-back.ts';
 export type { TakeBack } from './take-back.ts';

@@ -15,7 +15,7 @@ import { EVENT_STORE_HOLDER } from './event-store.holder.ts';
 import type { HolderRegistry } from './holder.ts';
 
 /** The holders a tracking write reaches: its events, the vault and identity links, the consent ledger. */
-export const TAKE_BACK_HOLDERS = [EVENT_STORE_HOLDER, 'profiles', 'consent'] as const;
+const TAKE_BACK_HOLDERS = [EVENT_STORE_HOLDER, 'profiles', 'consent'] as const;
 
 export type TakeBack = {
   /** Erases the subjects again in every holder a write reaches; purges the event file when events went. */
