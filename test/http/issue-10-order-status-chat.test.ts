@@ -15,6 +15,7 @@ import { silentLogger } from '../../src/kernel/logger.ts';
 import type { CandorModule } from '../../src/kernel/module.ts';
 import { signShopperToken, type AuthModule } from '../../src/modules/auth/index.ts';
 import { signBody } from '../../src/modules/chatbot/channels.ts';
+import { whatsappDelivery } from '../../src/modules/chatbot/channels.testkit.ts';
 import type { IngestModule } from '../../src/modules/ingest/index.ts';
 import { signWebhook } from '../../src/modules/ingest/webhooks.service.ts';
 import type { OrdersModule } from '../../src/modules/orders/index.ts';
@@ -339,32 +340,7 @@ describe('order status in the chat, fed by the shop’s webhooks', () => {
 
 describe('agent replies on WhatsApp', () => {
   it('go out through the outbox, retried with backoff after a Graph API failure, sent once, with no phone number stored', async () => {
-    const raw = JSON.stringify({
-      object: 'whatsapp_business_account',
-      entry: [
-        {
-          id: 'WABA1',
-          changes: [
-            {
-              field: 'messages',
-              value: {
-                messaging_product: 'whatsapp',
-                metadata: { display_phone_number: '6281100000', phone_number_id: 'PN123' },
-                messages: [
-                  {
-                    from: PHONE,
-                    id: 'wamid.in1',
-                    timestamp: '1735689600',
-                    type: 'text',
-                    text: { body: 'talk to a human please' },
-                  },
-                ],
-              },
-            },
-          ],
-        },
-      ],
-    });
+    const raw = JSON.stringify(whatsappDelivery('wamid.in1', PHONE, 'talk to a human please'));
     const inbound = await call('POST', '/v1/chat/channels/whatsapp/webhook', {
       body: raw,
       headers: { 'x-hub-signature-256': signBody(raw, APP_SECRET) },
@@ -440,27 +416,7 @@ describe('agent replies on WhatsApp', () => {
 });
 
 describe('bot replies on WhatsApp', () => {
-  const delivery = (id: string, text: string) =>
-    JSON.stringify({
-      object: 'whatsapp_business_account',
-      entry: [
-        {
-          id: 'WABA1',
-          changes: [
-            {
-              field: 'messages',
-              value: {
-                messaging_product: 'whatsapp',
-                metadata: { display_phone_number: '6281100000', phone_number_id: 'PN123' },
-                messages: [
-                  { from: PHONE_2, id, timestamp: '1735689600', type: 'text', text: { body: text } },
-                ],
-              },
-            },
-          ],
-        },
-      ],
-    });
+  const delivery = (id: string, text: string) => JSON.stringify(whatsappDelivery(id, PHONE_2, text));
   const post = (raw: string) =>
     call('POST', '/v1/chat/channels/whatsapp/webhook', {
       body: raw,

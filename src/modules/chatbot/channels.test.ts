@@ -14,6 +14,7 @@ import { makeTempDir } from '../../storage/testing.ts';
 import { createMemoryRateLimitStore, createRateLimiter, rateLimit } from '../auth/index.ts';
 import { parseInstagram, parseWhatsApp, signBody, verifySignature } from './channels.ts';
 import { createChatbotModule } from './chatbot.module.ts';
+import { whatsappDelivery } from './channels.testkit.ts';
 
 const SECRET = 'app-secret-for-tests';
 const VERIFY = 'verify-me';
@@ -45,26 +46,6 @@ async function graphServer(): Promise<{ url: string; sent: Sent[]; close(): Prom
   };
 }
 
-const whatsapp = (id: string, from: string, text: string) => ({
-  object: 'whatsapp_business_account',
-  entry: [
-    {
-      id: 'WABA1',
-      changes: [
-        {
-          field: 'messages',
-          value: {
-            messaging_product: 'whatsapp',
-            metadata: { display_phone_number: '6281100000', phone_number_id: 'PN123' },
-            contacts: [{ profile: { name: 'Ana' }, wa_id: from }],
-            messages: [{ from, id, timestamp: '1735689600', type: 'text', text: { body: text } }],
-          },
-        },
-      ],
-    },
-  ],
-});
-
 const instagram = (mid: string, from: string, text: string, echo = false) => ({
   object: 'instagram',
   entry: [
@@ -85,7 +66,7 @@ const instagram = (mid: string, from: string, text: string, echo = false) => ({
 
 describe('messaging channel formats', () => {
   it('accepts only the exact body signed with the app secret', () => {
-    const body = JSON.stringify(whatsapp('wamid.1', '628123', 'hi'));
+    const body = JSON.stringify(whatsappDelivery('wamid.1', '628123', 'hi'));
     expect(verifySignature(body, signBody(body, SECRET), SECRET)).toBe(true);
     expect(verifySignature(`${body} `, signBody(body, SECRET), SECRET)).toBe(false);
     expect(verifySignature(body, signBody(body, 'other'), SECRET)).toBe(false);
@@ -93,7 +74,7 @@ describe('messaging channel formats', () => {
     expect(verifySignature(body, 'sha256=zz', SECRET)).toBe(false);
   });
   it('maps text messages and skips statuses and echoes', () => {
-    expect(parseWhatsApp(whatsapp('wamid.1', '628123', 'where is my order'))).toEqual([
+    expect(parseWhatsApp(whatsappDelivery('wamid.1', '628123', 'where is my order'))).toEqual([
       { channel: 'whatsapp', messageId: 'wamid.1', from: '628123', to: 'PN123', text: 'where is my order' },
     ]);
     const statuses = {
@@ -191,7 +172,7 @@ describe('chat channels over HTTP (SQLite)', () => {
 
   it('replies to a WhatsApp message through the Graph API, once per delivered message id', async () => {
     const before = graph.sent.length;
-    const payload = whatsapp('wamid.A1', '6281234567890', 'where is my order?');
+    const payload = whatsappDelivery('wamid.A1', '6281234567890', 'where is my order?');
     const res = await deliver('whatsapp', payload);
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ received: 1 });
@@ -210,7 +191,7 @@ describe('chat channels over HTTP (SQLite)', () => {
     expect(again.status).toBe(200);
     expect(graph.sent.length).toBe(before + calls.length);
     // The same sender continues the same conversation: the form now asks for the e-mail.
-    await deliver('whatsapp', whatsapp('wamid.A2', '6281234567890', 'ORD-12345'));
+    await deliver('whatsapp', whatsappDelivery('wamid.A2', '6281234567890', 'ORD-12345'));
     const last = graph.sent.at(-1)!;
     expect(String((last.body['text'] as { body: string }).body)).toMatch(/e-mail/i);
     // No phone number is stored as a key or in the transcript.
@@ -230,7 +211,11 @@ describe('chat channels over HTTP (SQLite)', () => {
 
   it('refuses deliveries with a wrong signature and bodies that are not JSON', async () => {
     const before = graph.sent.length;
-    const forged = await deliver('whatsapp', whatsapp('wamid.F', '628999', 'hi'), 'sha256=' + '0'.repeat(64));
+    const forged = await deliver(
+      'whatsapp',
+      whatsappDelivery('wamid.F', '628999', 'hi'),
+      'sha256=' + '0'.repeat(64),
+    );
     expect(forged.status).toBe(401);
     expect(((await forged.json()) as { error: { code: string } }).error.code).toBe('unauthorized');
     const raw = '{not json';
