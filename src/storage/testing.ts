@@ -8,6 +8,8 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { testEnv } from '../kernel/config.ts';
+import { openPostgresStateStore } from './adapters/postgres/postgres.state-store.ts';
+import type { StateStore } from './ports.ts';
 
 export type TempDir = { path: string; cleanup(): void };
 
@@ -66,6 +68,31 @@ export async function createTestPgSchema(url: string): Promise<TestPgSchema> {
         await c.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
       } finally {
         await c.end();
+      }
+    },
+  };
+}
+
+/**
+ * PostgreSQL state stores for a contract run, each in a new schema of the test database (`open`);
+ * `closeAll()` closes every one opened and drops its schema.
+ */
+export function testPgStateStores(url: string): {
+  open(): Promise<StateStore>;
+  closeAll(): Promise<void>;
+} {
+  const opened: { store: StateStore; schema: TestPgSchema }[] = [];
+  return {
+    async open() {
+      const schema = await createTestPgSchema(url);
+      const store = await openPostgresStateStore({ url, schema: schema.schema });
+      opened.push({ store, schema });
+      return store;
+    },
+    async closeAll() {
+      for (const o of opened.splice(0)) {
+        await o.store.close();
+        await o.schema.drop();
       }
     },
   };

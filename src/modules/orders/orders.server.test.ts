@@ -1,22 +1,9 @@
 import { afterAll, describe } from 'vitest';
-import { openPostgresStateStore } from '../../storage/index.ts';
-import type { StateStore } from '../../storage/ports.ts';
-import { createTestPgSchema, requirePgUrl, type TestPgSchema } from '../../storage/testing.ts';
+import { requirePgUrl, testPgStateStores } from '../../storage/testing.ts';
 import { ordersContract } from './orders.contract.testkit.ts';
 
 describe('order records (PostgreSQL)', () => {
-  const url = requirePgUrl();
-  const opened: { store: StateStore; schema: TestPgSchema }[] = [];
-  afterAll(async () => {
-    for (const o of opened) {
-      await o.store.close();
-      await o.schema.drop();
-    }
-  });
-  ordersContract(async () => {
-    const schema = await createTestPgSchema(url);
-    const store = await openPostgresStateStore({ url, schema: schema.schema });
-    opened.push({ store, schema });
-    return store;
-  });
+  const stores = testPgStateStores(requirePgUrl());
+  afterAll(() => stores.closeAll());
+  ordersContract(() => stores.open());
 });
