@@ -187,28 +187,16 @@ function unmatchedLength(s: string, i: number): number {
 
 const scratch = { end: 0, entry: -1 };
 
-function convertWith(table: PhraseTable, s: string): string {
-  let out = '';
-  let unmatchedFrom = -1;
-  for (let i = 0; i < s.length;) {
-    if (table.matchAt(s, i, scratch)) {
-      if (unmatchedFrom !== -1) {
-        out += s.slice(unmatchedFrom, i);
-        unmatchedFrom = -1;
-      }
-      out += table.valueOf(scratch.entry);
-      i = scratch.end;
-    } else {
-      if (unmatchedFrom === -1) unmatchedFrom = i;
-      i += unmatchedLength(s, i);
-    }
-  }
-  if (unmatchedFrom !== -1) out += s.slice(unmatchedFrom);
-  return out;
-}
-
-/** The text cut at the segmentation dictionary's phrases: each phrase a piece, and the runs between. */
-function segmentWith(table: PhraseTable, s: string): string[] {
+/**
+ * The text cut at the table's keys, OpenCC's way (longest key at each position, unmatched text stepped over
+ * a code point or a description sequence at a time): each key found becomes `matched(start, end, entry)`,
+ * the runs between stay as they are.
+ */
+function cutAt(
+  table: PhraseTable,
+  s: string,
+  matched: (start: number, end: number, entry: number) => string,
+): string[] {
   const pieces: string[] = [];
   let unmatchedFrom = -1;
   for (let i = 0; i < s.length;) {
@@ -217,7 +205,7 @@ function segmentWith(table: PhraseTable, s: string): string[] {
         pieces.push(s.slice(unmatchedFrom, i));
         unmatchedFrom = -1;
       }
-      pieces.push(s.slice(i, scratch.end));
+      pieces.push(matched(i, scratch.end, scratch.entry));
       i = scratch.end;
     } else {
       if (unmatchedFrom === -1) unmatchedFrom = i;
@@ -227,6 +215,14 @@ function segmentWith(table: PhraseTable, s: string): string[] {
   if (unmatchedFrom !== -1) pieces.push(s.slice(unmatchedFrom));
   return pieces;
 }
+
+/** Each key replaced by its value. */
+const convertWith = (table: PhraseTable, s: string): string =>
+  cutAt(table, s, (_start, _end, entry) => table.valueOf(entry)).join('');
+
+/** The segmentation dictionary's phrases as pieces of their own, and the runs between. */
+const segmentWith = (table: PhraseTable, s: string): string[] =>
+  cutAt(table, s, (start, end) => s.slice(start, end));
 
 type Converter = (text: string) => string;
 
